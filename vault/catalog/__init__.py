@@ -1,0 +1,1 @@
+"""The authoritative record: SQLModel tables on SQLCipher databases, and their queries."""

@@ -1,0 +1,16 @@
+"""The `vault` command: parse, call `vault.service`, print, map errors to exit codes.
+
+Data goes to standard output (one JSON document with `--json`); diagnostics go to standard
+error as `vault: error: …` with a `vault: hint: …` line where one helps. Exit codes (DESIGN §11):
+0 ok · 1 failed · 2 usage · 3 refused · 4 integrity failure · 5 bad credentials.
+"""
+
+from typing import NoReturn
+
+from vault.cli import admin, demo, material, verification  # noqa: F401 - registers commands
+from vault.cli.root import cli, run
+
+
+def main() -> NoReturn:
+    """Entry point of the `vault` console script."""
+    run(cli)

@@ -1,0 +1,175 @@
+"""`Vault`: the one door through which the command line and the terminal app reach the vault.
+
+A small facade: each method delegates to the workflow module that owns it (members,
+collections, checkin, reading, integrity, audit). It knows nothing of any user interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from vault.audit import Checkpoint, Entry, VerifyReport
+from vault.clock import Clock, SystemClock
+from vault.keys.member import KdfParams
+from vault.service import audit as audit_flow
+from vault.service import checkin as checkin_flow
+from vault.service import collections as collection_flow
+from vault.service import integrity, members, reading, review
+from vault.service.collections import CollectionView
+from vault.service.context import Context, create, unlock
+from vault.service.integrity import CheckReport
+from vault.service.members import MemberView
+from vault.service.reading import DocumentDetail, DocumentView
+from vault.service.receipt import Progress, Receipt
+
+__all__ = [
+    "CheckReport",
+    "CollectionView",
+    "DocumentDetail",
+    "DocumentView",
+    "MemberView",
+    "Progress",
+    "Receipt",
+    "Vault",
+]
+
+
+class Vault:
+    """An unlocked vault, acting as one member."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    @classmethod
+    def init(
+        cls,
+        path: Path,
+        admin: str,
+        passphrase: bytes,
+        *,
+        clock: Clock | None = None,
+        kdf: KdfParams | None = None,
+    ) -> Vault:
+        """Create a vault with its founding admin (also editor-in-chief)."""
+        return cls(
+            create(path, admin, passphrase, clock=clock or SystemClock(), kdf=kdf or KdfParams())
+        )
+
+    @classmethod
+    def open(
+        cls, path: Path, member: str, passphrase: bytes, *, clock: Clock | None = None
+    ) -> Vault:
+        """Unlock an existing vault as a member."""
+        return cls(unlock(path, member, passphrase, clock=clock or SystemClock()))
+
+    @property
+    def member(self) -> str:
+        """The acting member."""
+        return self._ctx.member
+
+    @property
+    def path(self) -> Path:
+        """The vault directory."""
+        return self._ctx.dir
+
+    def close(self) -> None:
+        """Release database handles."""
+        self._ctx.close()
+
+    # Members
+    def add_member(
+        self, name: str, roles: list[str], passphrase: bytes, *, kdf: KdfParams | None = None
+    ) -> MemberView:
+        """Add a member (admins only)."""
+        return members.add_member(self._ctx, name, roles, passphrase, kdf=kdf or KdfParams())
+
+    def remove_member(self, name: str) -> None:
+        """Remove a member and revoke their collections (admins only)."""
+        members.remove_member(self._ctx, name)
+
+    def members(self) -> list[MemberView]:
+        """Every member of the roster."""
+        return members.list_members(self._ctx)
+
+    # Collections
+    def create_collection(self, name: str, description: str = "") -> CollectionView:
+        """Create a collection held by the acting member."""
+        return collection_flow.create_collection(self._ctx, name, description)
+
+    def collections(self) -> list[CollectionView]:
+        """Collections the acting member holds."""
+        return collection_flow.list_collections(self._ctx)
+
+    def grant(self, collection: str, member: str) -> CollectionView:
+        """Give a member a collection."""
+        return collection_flow.grant(self._ctx, collection, member)
+
+    def revoke(self, collection: str, member: str) -> CollectionView:
+        """Take a collection away from a member, rotating its keys."""
+        return collection_flow.revoke(self._ctx, collection, member)
+
+    def export_identity(self, collection: str) -> str:
+        """The collection's age identities, for emergency recovery (dangerous, audited)."""
+        return collection_flow.export_identity(self._ctx, collection)
+
+    # Check-in and reading
+    def check_in(
+        self,
+        paths: list[Path],
+        *,
+        collection: str,
+        source: str = "",
+        medium: str = "",
+        progress: Callable[[Progress], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Receipt:
+        """Check files and folders into a collection."""
+        return checkin_flow.check_in(
+            self._ctx,
+            paths,
+            collection=collection,
+            source=source,
+            medium=medium,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def documents(self, collection: str | None = None) -> list[DocumentView]:
+        """Documents of one or every readable collection."""
+        return reading.list_documents(self._ctx, collection)
+
+    def show(self, ref: str) -> DocumentDetail:
+        """One document's metadata and provenance."""
+        return reading.show(self._ctx, ref)
+
+    def read(self, ref: str) -> tuple[DocumentView, Iterator[bytes]]:
+        """A document's verified plaintext."""
+        return reading.read_document(self._ctx, ref)
+
+    def export(self, ref: str, output: Path) -> DocumentView:
+        """Write a document to a file."""
+        return reading.export_document(self._ctx, ref, output)
+
+    def mark(self, ref: str, status: str, note: str = "") -> str:
+        """Set a document's verification status; returns the previous one."""
+        return review.mark(self._ctx, ref, status, note)
+
+    # Integrity and audit
+    def check(
+        self, *, read_data: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> CheckReport:
+        """Check every file of the vault for damage."""
+        return integrity.check(self._ctx, read_data=read_data, progress=progress)
+
+    def audit_entries(self) -> Iterator[Entry]:
+        """Every audit entry, decrypted."""
+        return audit_flow.entries(self._ctx)
+
+    def audit_verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
+        """Verify the audit chain and signatures (and a checkpoint, if given)."""
+        return audit_flow.verify(self._ctx, checkpoint)
+
+    def audit_checkpoint(self) -> Checkpoint:
+        """Sign the audit log's current head."""
+        return audit_flow.checkpoint(self._ctx)

@@ -1,0 +1,175 @@
+"""Reading: listing documents, showing one, and writing one out. Every read is audited."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlmodel import Session, col, select
+
+from vault.catalog.models import Document, Intake, Occurrence
+from vault.errors import NotFound, UsageError
+from vault.service.context import Context, OpenCollection
+from vault.store.atomic import create_exclusive, fsync_dir
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document as listings show it."""
+
+    oid: str
+    collection: str
+    name: str
+    size: int
+    sha256: str
+    mime: str
+    status: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OccurrenceView:
+    """One place a document was found: intake, container, path."""
+
+    intake: int
+    member: str
+    at: str
+    source: str
+    medium: str
+    container: str | None
+    path: str
+
+
+@dataclass(frozen=True)
+class DocumentDetail:
+    """Everything `vault show` prints."""
+
+    document: DocumentView
+    description: str
+    occurrences: tuple[OccurrenceView, ...]
+
+
+def list_documents(ctx: Context, collection: str | None = None) -> list[DocumentView]:
+    """Documents in one collection, or in every collection the member holds."""
+    chosen = [ctx.find_collection(collection)] if collection else list(ctx.readable_collections())
+    ctx.audit("list", ",".join(c.cid for c in chosen))
+    views: list[DocumentView] = []
+    for opened in chosen:
+        with Session(opened.catalog) as session:
+            rows = session.exec(select(Document).order_by(col(Document.name), col(Document.oid)))
+            views.extend(_view(opened, row) for row in rows)
+    return views
+
+
+def resolve(ctx: Context, ref: str) -> tuple[OpenCollection, Document]:
+    """A document by id or unique id prefix (at least 6 hex digits).
+
+    Raises:
+        UsageError: the prefix is too short or matches several documents.
+        NotFound: no readable document matches.
+    """
+    ref = ref.lower()
+    if len(ref) < 6 or any(c not in "0123456789abcdef" for c in ref):
+        raise UsageError(
+            f"{ref!r} is not a document id",
+            hint="give at least 6 hex digits of an id from `vault ls`",
+        )
+    matches: list[tuple[OpenCollection, Document]] = []
+    for opened in ctx.readable_collections():
+        with Session(opened.catalog) as session:
+            rows = session.exec(select(Document).where(col(Document.oid).startswith(ref)).limit(2))
+            matches.extend((opened, row) for row in rows)
+    if not matches:
+        raise NotFound(f"no document {ref!r} that you can read")
+    if len(matches) > 1:
+        raise UsageError(f"{ref!r} matches several documents", hint="give more digits")
+    return matches[0]
+
+
+def show(ctx: Context, ref: str) -> DocumentDetail:
+    """A document's metadata and every occurrence."""
+    opened, doc = resolve(ctx, ref)
+    ctx.audit("show", doc.oid)
+    with Session(opened.catalog) as session:
+        rows = session.exec(
+            select(Occurrence, Intake)
+            .join(Intake, col(Intake.id) == col(Occurrence.intake_id))
+            .where(Occurrence.oid == doc.oid)
+            .order_by(col(Occurrence.id))
+        ).all()
+        parents = {o.parent_oid for o, _ in rows if o.parent_oid}
+        names = {
+            d.oid: d.name
+            for d in session.exec(select(Document).where(col(Document.oid).in_(parents)))
+        }
+    occurrences = tuple(
+        OccurrenceView(
+            intake.id or 0,
+            intake.member,
+            intake.at.isoformat(timespec="seconds"),
+            intake.source,
+            intake.medium,
+            names.get(occ.parent_oid, occ.parent_oid) if occ.parent_oid else None,
+            occ.path,
+        )
+        for occ, intake in rows
+    )
+    return DocumentDetail(_view(opened, doc), doc.description, occurrences)
+
+
+def read_document(ctx: Context, ref: str) -> tuple[DocumentView, Iterator[bytes]]:
+    """A document's verified plaintext, for writing to standard output.
+
+    The object is verified in full before the first byte is returned, so nothing of a swapped
+    or damaged object is ever shown.
+    """
+    opened, doc = resolve(ctx, ref)
+    ctx.audit("cat", doc.oid, {"to": "stdout"})
+    keys = opened.secret.object_keys
+    ctx.store.verify(doc.oid, size=doc.size, keys=keys)
+    return _view(opened, doc), ctx.store.read(doc.oid, size=doc.size, keys=keys)
+
+
+def export_document(ctx: Context, ref: str, output: Path) -> DocumentView:
+    """Write a document's plaintext to a file (an explicit, audited export).
+
+    The file appears only once its content is verified: it is written beside the destination
+    under a temporary name and renamed into place.
+
+    Raises:
+        UsageError: the destination exists.
+    """
+    opened, doc = resolve(ctx, ref)
+    if output.exists() or output.is_symlink():
+        raise UsageError(f"{output} already exists", hint="choose a new file name")
+    ctx.audit("cat", doc.oid, {"to": "file"})
+    tmp = output.with_name(f".{output.name}.{secrets.token_hex(6)}.partial")
+    fd = create_exclusive(tmp)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _copy(ctx.store.read(doc.oid, size=doc.size, keys=opened.secret.object_keys), out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(tmp, output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.unlink()
+    fsync_dir(output.parent)
+    return _view(opened, doc)
+
+
+def _copy(chunks: Iterator[bytes], out: BinaryIO) -> None:
+    for chunk in chunks:
+        out.write(chunk)
+
+
+def _view(opened: OpenCollection, doc: Document) -> DocumentView:
+    flags = tuple(f for f in doc.flags.split(",") if f)
+    return DocumentView(
+        doc.oid, opened.name, doc.name, doc.size, doc.sha256, doc.mime, doc.status, flags
+    )

@@ -1,0 +1,1 @@
+"""The content-addressed object store: addressing, padding, atomic writes and the writer lock."""

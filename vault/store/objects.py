@@ -1,0 +1,279 @@
+"""Content-addressed objects: each document is one standard age file.
+
+    objects/<first two hex digits>/<oid>        oid = HMAC-SHA256(collection id key, plaintext)
+
+The address is keyed, never a plain hash, so holding a known file does not let anyone test
+whether the vault has it. Plaintext is Padmé-padded with zero bytes before encryption.
+
+Writing happens in two steps so the catalog never names an object that is not durable:
+`stage` makes one pass over the input — reading, HMAC-ing, hashing and encrypting into `tmp/` —
+and `commit` fsyncs a whole batch of staged files, renames them into place (or discards one whose
+object already exists), and fsyncs the directories. Only then may the caller write catalog rows
+and audit entries that name them.
+
+Reading recomputes the HMAC after decryption: age has no associated data, so this is what stops
+one object file being swapped for another of the same collection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import os
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from vault.age import ChunkReader, Encryptor, Identity, Recipient, decrypt_chunks
+from vault.errors import Cancelled, IntegrityError
+from vault.store.atomic import create_exclusive, fsync_dir
+from vault.store.padding import padme
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+CHUNK = 64 * 1024
+_ZEROS = bytes(CHUNK)
+
+
+@dataclass(frozen=True)
+class ObjectKeys:
+    """What reading a collection's objects takes: its identities and addressing key."""
+
+    identities: Sequence[Identity]
+    id_key: bytes
+
+    def __repr__(self) -> str:
+        return "ObjectKeys(…)"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An encrypted object written to `tmp/`, not yet in place."""
+
+    oid: str
+    size: int
+    sha256: str
+    tmp: Path
+
+
+class ObjectStore:
+    """The `objects/` and `tmp/` directories of one vault."""
+
+    def __init__(self, vault_dir: Path) -> None:
+        self.objects = vault_dir / "objects"
+        self.tmp = vault_dir / "tmp"
+
+    def path(self, oid: str) -> Path:
+        """Where an object lives (whether or not it exists)."""
+        check_oid(oid)
+        return self.objects / oid[:2] / oid
+
+    def exists(self, oid: str) -> bool:
+        """Whether the object is in place."""
+        return self.path(oid).is_file()
+
+    def stage(
+        self,
+        src: BinaryIO,
+        *,
+        id_key: bytes,
+        recipient: Recipient,
+        on_bytes: Callable[[int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Staged:
+        """Encrypt a stream into `tmp/` in one pass, computing its address and SHA-256.
+
+        Args:
+            src: the plaintext, read to its end.
+            id_key: the collection's addressing key.
+            recipient: the collection's current age recipient.
+            on_bytes: called with the size of each chunk read, for progress.
+            cancelled: polled between chunks; when it returns True the temp file is removed.
+
+        Raises:
+            Cancelled: `cancelled` returned True.
+            OSError: reading the input or writing the temp file failed (temp file removed).
+        """
+        self.tmp.mkdir(exist_ok=True)
+        tmp = self.tmp / f"{secrets.token_hex(16)}.obj"
+        mac = hmac.new(id_key, digestmod=hashlib.sha256)
+        sha = hashlib.sha256()
+        size = 0
+        fd = create_exclusive(tmp)
+        try:
+            with os.fdopen(fd, "wb", closefd=True) as out, Encryptor(out, [recipient]) as enc:
+                while chunk := src.read(CHUNK):
+                    if cancelled is not None and cancelled():
+                        raise Cancelled("check-in cancelled")
+                    mac.update(chunk)
+                    sha.update(chunk)
+                    enc.write(chunk)
+                    size += len(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+                pad = padme(size) - size
+                while pad:
+                    step = min(pad, CHUNK)
+                    enc.write(_ZEROS[:step])
+                    pad -= step
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return Staged(oid=mac.hexdigest(), size=size, sha256=sha.hexdigest(), tmp=tmp)
+
+    def commit(self, staged: Sequence[Staged]) -> list[bool]:
+        """Make staged objects durable and put them in place.
+
+        Returns:
+            For each staged object, True if it is new, False if the object already existed
+            (its temp file is discarded).
+        """
+        fresh: list[bool] = []
+        seen: set[str] = set()
+        for item in staged:
+            if item.oid in seen or self.exists(item.oid):
+                fresh.append(False)
+                continue
+            fd = os.open(item.tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            seen.add(item.oid)
+            fresh.append(True)
+        dirs: set[Path] = set()
+        for item, new in zip(staged, fresh, strict=True):
+            if not new:
+                item.tmp.unlink(missing_ok=True)
+                continue
+            target = self.path(item.oid)
+            if not target.parent.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                dirs.add(self.objects)
+            os.replace(item.tmp, target)
+            dirs.add(target.parent)
+        for directory in dirs:
+            fsync_dir(directory)
+        return fresh
+
+    def discard(self, staged: Sequence[Staged]) -> None:
+        """Remove staged temp files that will not be committed."""
+        for item in staged:
+            item.tmp.unlink(missing_ok=True)
+
+    def read(self, oid: str, *, size: int, keys: ObjectKeys) -> Iterator[bytes]:
+        """Yield an object's plaintext, proving at the end that it is the one asked for.
+
+        The final chunk is yielded only after the address and padding are verified, so a
+        consumer that stops at an exception has never seen the end of a swapped object; a
+        consumer that must not see any unverified byte calls `verify` first.
+
+        Raises:
+            IntegrityError: missing, damaged, swapped or wrongly padded object.
+        """
+        mac = hmac.new(keys.id_key, digestmod=hashlib.sha256)
+        remaining = size
+        padding_ok = True
+        held: bytes | None = None
+        total = 0
+        for chunk in self._chunks(oid, keys.identities):
+            total += len(chunk)
+            data, pad = chunk[:remaining], chunk[remaining:]
+            remaining -= len(data)
+            if pad.count(0) != len(pad):
+                padding_ok = False
+            mac.update(data)
+            if held:
+                yield held
+            held = data
+        if remaining or total != padme(size) or not padding_ok:
+            raise IntegrityError(f"object {oid[:12]}… is damaged")
+        if not hmac.compare_digest(mac.hexdigest(), oid):
+            raise IntegrityError(f"object {oid[:12]}… is not the document it should be")
+        if held:
+            yield held
+
+    def verify(self, oid: str, *, size: int, keys: ObjectKeys) -> None:
+        """Decrypt an object fully and check its address, discarding the plaintext."""
+        for _ in self.read(oid, size=size, keys=keys):
+            pass
+
+    def open_seekable(self, oid: str, *, size: int, keys: ObjectKeys) -> BinaryIO:
+        """A seekable view of a verified object's plaintext, decrypted chunk by chunk on demand.
+
+        Used to open containers stored in the vault (a zip needs seeking) with no plaintext on
+        disk. The object is verified in full first.
+        """
+        self.verify(oid, size=size, keys=keys)
+        raw = _Bounded(ChunkReader(self.path(oid).open("rb"), keys.identities), size)
+        return io.BufferedReader(raw, buffer_size=CHUNK)
+
+    def _chunks(self, oid: str, identities: Sequence[Identity]) -> Iterator[bytes]:
+        try:
+            handle = self.path(oid).open("rb")
+        except FileNotFoundError:
+            raise IntegrityError(f"object {oid[:12]}… is missing") from None
+        with handle:
+            yield from decrypt_chunks(handle, identities)
+
+    def list_oids(self) -> Iterator[str]:
+        """Every object file name in the store (names are not trusted: callers check them)."""
+        if not self.objects.is_dir():
+            return
+        for sub in sorted(self.objects.iterdir()):
+            if sub.is_dir():
+                for entry in sorted(sub.iterdir()):
+                    yield f"{sub.name}/{entry.name}"
+
+
+def check_oid(oid: str) -> None:
+    """Object ids are 64 lowercase hex digits; anything else never becomes a path.
+
+    Raises:
+        IntegrityError: not an object id.
+    """
+    if len(oid) != 64 or any(c not in "0123456789abcdef" for c in oid):
+        raise IntegrityError("not a valid object id")
+
+
+class _Bounded(io.RawIOBase):
+    """A read-only view of the first `size` bytes of a seekable stream (hides the padding)."""
+
+    def __init__(self, inner: BinaryIO, size: int) -> None:
+        super().__init__()
+        self._inner = inner
+        self._size = size
+        self._pos = 0
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), self._size - self._pos)
+        if n <= 0:
+            return 0
+        self._inner.seek(self._pos)
+        data = self._inner.read(n)
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
