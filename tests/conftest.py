@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.vaults import TestVault, make_vault
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("VAULT_SHARED_DIR", REPO.parent / "shared"))
 
@@ -30,3 +32,9 @@ def corpus_dir() -> Path:
 def age_vectors_dir() -> Path:
     """The C2SP CCTV age test vectors (`../shared/vectors/age`)."""
     return _shared("vectors/age")
+
+
+@pytest.fixture
+def test_vault(tmp_path: Path) -> TestVault:
+    """A fresh vault with alice, bob, carol and a collection `leak` (alice and bob)."""
+    return make_vault(tmp_path)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy.exc import DatabaseError
 
 from vault.errors import UsageError, VaultError
 from vault.output import escape
@@ -26,6 +27,9 @@ def run(group: click.Group) -> NoReturn:
         code = group.main(standalone_mode=False, prog_name="vault")
     except VaultError as exc:
         fail(exc.message, exc.hint, exc.exit_code)
+    except DatabaseError:
+        # SQLCipher authenticates every page: an unreadable page is damage or tampering.
+        fail("a vault database is damaged", "run `vault check` to see which", 4)
     except click.exceptions.Abort:
         fail("aborted", None, 1)
     except click.ClickException as exc:

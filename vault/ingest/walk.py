@@ -20,9 +20,10 @@ Kind = Literal["file", "dir", "symlink", "fifo", "socket", "device", "other", "m
 
 @dataclass(frozen=True)
 class Found:
-    """One entry of the input: its path, kind and size."""
+    """One entry of the input: its path, its path relative to the given root, kind and size."""
 
     path: Path
+    rel: str
     kind: Kind
     size: int
     device: int = 0
@@ -33,30 +34,30 @@ class Found:
 def walk(paths: list[Path]) -> Iterator[Found]:
     """Every entry under the given paths, depth first, in name order; folders themselves too."""
     for path in paths:
-        yield from _walk(path)
+        yield from _walk(path, Path(path.name or path.resolve().name))
 
 
-def _walk(path: Path) -> Iterator[Found]:
-    found = _classify(path)
+def _walk(path: Path, rel: Path) -> Iterator[Found]:
+    found = _classify(path, rel.as_posix())
     yield found
     if found.kind != "dir":
         return
     try:
         names = sorted(os.listdir(path))
     except OSError as exc:
-        yield Found(path, "other", 0, error=f"cannot list folder: {exc.strerror}")
+        yield Found(path, rel.as_posix(), "other", 0, error=f"cannot list: {exc.strerror}")
         return
     for name in names:
-        yield from _walk(path / name)
+        yield from _walk(path / name, rel / name)
 
 
-def _classify(path: Path) -> Found:
+def _classify(path: Path, rel: str) -> Found:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return Found(path, "missing", 0, error="no such file")
+        return Found(path, rel, "missing", 0, error="no such file")
     except OSError as exc:
-        return Found(path, "other", 0, error=f"cannot inspect: {exc.strerror}")
+        return Found(path, rel, "other", 0, error=f"cannot inspect: {exc.strerror}")
     mode = st.st_mode
     kind: Kind
     if stat.S_ISREG(mode):
@@ -73,7 +74,7 @@ def _classify(path: Path) -> Found:
         kind = "device"
     else:
         kind = "other"
-    return Found(path, kind, st.st_size, st.st_dev, st.st_ino)
+    return Found(path, rel, kind, st.st_size, st.st_dev, st.st_ino)
 
 
 def open_regular(found: Found) -> BinaryIO:

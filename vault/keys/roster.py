@@ -64,6 +64,11 @@ class CollectionGrant:
     cid: str
     version: int
     recipients: frozenset[str]
+    history: tuple[frozenset[str], ...] = ()  # recipients of versions 1..version
+
+    def held_by(self, name: str, version: int) -> bool:
+        """Whether `name` was a recipient of a given key version."""
+        return 1 <= version <= len(self.history) and name in self.history[version - 1]
 
 
 @dataclass
@@ -302,7 +307,8 @@ def _apply_change(state: RosterState, statement: Statement, where: str) -> None:
             raise IntegrityError(f"{where}: signer does not hold this collection")
         if any(state.member(name) is None for name in recipients):
             raise IntegrityError(f"{where}: a recipient is not an active member")
-        state.collections[cid] = CollectionGrant(cid, expected, recipients)
+        history = (*(previous.history if previous else ()), recipients)
+        state.collections[cid] = CollectionGrant(cid, expected, recipients, history)
     else:
         raise IntegrityError(f"{where} has an unknown kind")
 

@@ -77,6 +77,12 @@ class Vault:
         """Release database handles."""
         self._ctx.close()
 
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     # Members
     def add_member(
         self, name: str, roles: list[str], passphrase: bytes, *, kdf: KdfParams | None = None

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from vault.catalog.models import Document, Intake, Occurrence
 from vault.errors import Cancelled
+from vault.ingest.names import escape
 from vault.ingest.walk import Found, open_regular, walk
 from vault.service.context import Context, OpenCollection
 from vault.service.receipt import ItemResult, Outcome, Progress, Receipt
@@ -87,7 +88,7 @@ def check_in(
     opened = ctx.find_collection(collection)
     entries = list(walk(paths))
     files = [e for e in entries if e.kind == "file"]
-    roots = ", ".join(str(p) for p in paths)
+    roots = ", ".join(escape(str(p.absolute())) for p in paths)
     with ctx.lock:
         ctx.audit(
             "checkin",
@@ -132,7 +133,7 @@ def check_in(
 
 
 def _take(run: _Run, entry: Found, cancel: Callable[[], bool] | None) -> None:
-    display = str(entry.path)
+    display = escape(str(entry.path))
     if entry.kind == "dir":
         return
     if entry.kind != "file":
@@ -175,7 +176,7 @@ def _flush(run: _Run) -> None:
                 session.add(
                     Document(
                         oid=staged.oid,
-                        name=pending.found.path.name,
+                        name=escape(pending.found.path.name),
                         size=staged.size,
                         sha256=staged.sha256,
                         key_version=opened.secret.version,
@@ -187,8 +188,8 @@ def _flush(run: _Run) -> None:
                 Occurrence(
                     oid=staged.oid,
                     intake_id=run.intake_id,
-                    path=pending.display,
-                    raw_path=os.fsencode(pending.found.path).decode("utf-8", "backslashreplace"),
+                    path=escape(pending.found.rel),
+                    raw_path=os.fsencode(pending.found.rel).decode("utf-8", "backslashreplace"),
                 )
             )
             result: Outcome = "new" if known is None and new else "duplicate"

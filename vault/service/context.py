@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, Table
+from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, SQLModel, select
 
 from vault.audit import AuditLog, Head, JSONValue
@@ -125,10 +126,18 @@ class Context:
             raise IntegrityError("a collection in vault.db is missing from the roster")
         if self.member not in grant.recipients:
             raise AccessDenied("you have not been given this collection")
-        secret = sealed.read_collection_secret(self.dir, cid, grant.version, self.keys)
+        try:
+            secret = sealed.read_collection_secret(self.dir, cid, grant.version, self.keys)
+        except AccessDenied:
+            # The signed roster says this member holds it: failing to open it is damage.
+            raise IntegrityError("a collection secret is damaged") from None
         catalog = open_catalog(self.dir, cid, secret.catalog_key)
-        with Session(catalog) as session:
-            info = session.get(CollectionInfo, 1)
+        try:
+            with Session(catalog) as session:
+                info = session.get(CollectionInfo, 1)
+        except DatabaseError:
+            catalog.dispose()
+            raise IntegrityError("a collection catalog is damaged") from None
         if info is None:
             raise IntegrityError("a collection catalog has lost its description")
         opened = OpenCollection(cid, secret, catalog, info.name)
@@ -251,7 +260,11 @@ def unlock(vault_dir: Path, member: str, passphrase: bytes, *, clock: Clock) -> 
         data = sealed.vault_secret_path(vault_dir).read_bytes()
     except FileNotFoundError:
         raise IntegrityError("the vault secret is missing") from None
-    vault_secret = sealed.open_sealed(data, keys, what="this vault")
+    try:
+        vault_secret = sealed.open_sealed(data, keys, what="this vault")
+    except AccessDenied:
+        # Every active member is a recipient of the vault secret: failing to open it is damage.
+        raise IntegrityError("the vault secret is damaged") from None
     return _assemble(vault_dir, clock, keys, state, vault_secret)
 
 

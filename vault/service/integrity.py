@@ -121,6 +121,7 @@ def _check_collections(
         except VaultError as exc:
             report.problems.append(f"collection {cid}: {exc.message}")
             continue
+        _check_secret_versions(ctx, report, cid)
         for problem in integrity_problems(opened.catalog):
             report.problems.append(f"collection {cid} catalog: {problem}")
         try:
@@ -144,6 +145,23 @@ def _check_collections(
                 progress(documents, len(docs))
     report.checked["documents"] = documents
     return referenced
+
+
+def _check_secret_versions(ctx: Context, report: CheckReport, cid: str) -> None:
+    """Every key version this member was given must open; no other version file may exist."""
+    grant = ctx.roster.collections[cid]
+    folder = ctx.dir / "keys" / "collections" / cid
+    expected = {f"v{v}.age" for v in range(1, grant.version + 1)}
+    for path in sorted(folder.iterdir()):
+        if path.name not in expected:
+            report.problems.append(f"keys/collections/{cid}/{path.name}: not in the roster")
+    for version in range(1, grant.version + 1):
+        if not grant.held_by(ctx.member, version):
+            continue
+        try:
+            sealed.read_collection_secret(ctx.dir, cid, version, ctx.keys)
+        except VaultError as exc:
+            report.problems.append(f"keys/collections/{cid}/v{version}.age: {exc.message}")
 
 
 def _check_orphans(ctx: Context, report: CheckReport, referenced: set[str]) -> None:

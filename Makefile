@@ -1,0 +1,36 @@
+# Quick start: `make demo` runs the product on a demo vault; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo-vault
+
+.PHONY: demo test lint typecheck pytest wheelhouse clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/vault demo $(DEMO_DIR)
+	@printf 'alice-demo-passphrase' > $(DEMO_DIR).alice-passphrase
+	$(BIN)/vault --vault $(DEMO_DIR) --as alice --passphrase-file $(DEMO_DIR).alice-passphrase ls
+	$(BIN)/vault --vault $(DEMO_DIR) --as alice --passphrase-file $(DEMO_DIR).alice-passphrase check
+	@rm -f $(DEMO_DIR).alice-passphrase
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict vault tui tests
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
