@@ -1,0 +1,117 @@
+"""Encrypting to age: a streaming writer with memory bounded by one chunk.
+
+`Encryptor` writes the header and payload nonce as soon as it is built, then encrypts as data
+arrives. It always holds back the most recent chunk — up to 64 KiB — because only `close()` knows
+whether it is the last; so an exact multiple of 64 KiB ends with a full final chunk and an empty
+plaintext is one empty final chunk. Leaving a `with` block by an exception writes no final chunk,
+so the partial file can never decrypt as if it were complete.
+
+Recipients are checked the way age checks them: an scrypt recipient must be alone, and
+post-quantum recipients are not mixed with classic ones (that would void their protection).
+"""
+
+import io
+import os
+from collections.abc import Sequence
+from types import TracebackType
+from typing import BinaryIO
+
+from vault.age import header, hybrid, scrypt
+from vault.age.protocols import FILE_KEY_SIZE, Recipient
+from vault.age.stream import CHUNK_SIZE, NONCE_SIZE, StreamCipher, payload_key
+
+
+def _check_stanzas(stanzas: Sequence[header.Stanza]) -> None:
+    types = {s.type for s in stanzas}
+    if scrypt.STANZA_TYPE in types and len(stanzas) > 1:
+        raise ValueError("a passphrase recipient must be the only recipient")
+    if hybrid.STANZA_TYPE in types and len(types) > 1:
+        raise ValueError("post-quantum recipients cannot be mixed with classic ones")
+
+
+class Encryptor:
+    """Write an age file to `dst`, chunk by chunk.
+
+    `dst` is not closed: the caller owns it (and decides when to fsync it).
+    """
+
+    def __init__(self, dst: BinaryIO, recipients: Sequence[Recipient]) -> None:
+        """Wrap a fresh file key to every recipient and write the header and nonce.
+
+        Args:
+            dst: where the age file is written.
+            recipients: at least one recipient.
+
+        Raises:
+            ValueError: no recipients, or a combination age forbids.
+        """
+        if not recipients:
+            raise ValueError("no recipients")
+        file_key = os.urandom(FILE_KEY_SIZE)
+        stanzas = [stanza for r in recipients for stanza in r.wrap(file_key)]
+        _check_stanzas(stanzas)
+        nonce = os.urandom(NONCE_SIZE)
+        self._dst = dst
+        self._cipher = StreamCipher(payload_key(file_key, nonce))
+        self._buffer = bytearray()
+        self._counter = 0
+        self._closed = False
+        dst.write(header.encode_header(stanzas, file_key) + nonce)
+
+    def write(self, data: bytes) -> None:
+        """Encrypt `data`, of any length, writing every chunk known not to be the last.
+
+        Raises:
+            ValueError: the encryptor is closed.
+        """
+        if self._closed:
+            raise ValueError("write to a closed age encryptor")
+        view = memoryview(data)
+        while view:
+            if len(self._buffer) == CHUNK_SIZE:
+                # More data follows, so the held-back chunk is not the last one.
+                self._dst.write(self._cipher.seal(self._counter, False, bytes(self._buffer)))
+                self._counter += 1
+                self._buffer.clear()
+            take = CHUNK_SIZE - len(self._buffer)
+            self._buffer += view[:take]
+            view = view[take:]
+
+    def close(self) -> None:
+        """Write the final chunk. Closing twice is harmless; `dst` stays open."""
+        if self._closed:
+            return
+        self._closed = True
+        self._dst.write(self._cipher.seal(self._counter, True, bytes(self._buffer)))
+        self._buffer.clear()
+
+    def abort(self) -> None:
+        """Stop without writing a final chunk: what was written will never decrypt."""
+        self._closed = True
+        self._buffer.clear()
+
+    def __enter__(self) -> "Encryptor":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def encrypt(data: bytes, recipients: Sequence[Recipient]) -> bytes:
+    """Encrypt `data` in memory to `recipients`.
+
+    Raises:
+        ValueError: no recipients, or a combination age forbids.
+    """
+    out = io.BytesIO()
+    with Encryptor(out, recipients) as encryptor:
+        encryptor.write(data)
+    return out.getvalue()
