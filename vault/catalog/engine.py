@@ -44,15 +44,21 @@ def open_engine(path: Path, key: bytes) -> Engine:
 
 def integrity_problems(engine: Engine) -> list[str]:
     """Pages that fail SQLCipher's HMAC, and SQLite's own structural check."""
+    problems = _pragma_rows(engine, "cipher_integrity_check")
+    if not problems:
+        # The structural check only means something once every page authenticates.
+        result = _pragma_rows(engine, "integrity_check")
+        if result != ["ok"]:
+            problems.extend(result)
+    return problems
+
+
+def _pragma_rows(engine: Engine, pragma: str) -> list[str]:
     try:
         with engine.connect() as conn:
-            problems = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA cipher_integrity_check")]
-            result = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+            return [str(row[0]) for row in conn.exec_driver_sql(f"PRAGMA {pragma}")]
     except DatabaseError:
-        return ["the database cannot be read"]
-    if result != ["ok"]:
-        problems.extend(result)
-    return problems
+        return [f"the database cannot be read ({pragma} failed)"]
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from vault import canonical
 from vault.age import X25519Recipient
 from vault.errors import IntegrityError
-from vault.store.atomic import write_atomic
+from vault.store.atomic import is_temp_name, write_atomic
 
 CONTEXT = b"embargo-vault roster statement v1\n"
 GENESIS_PREV = "0" * 64
@@ -177,7 +177,9 @@ class Roster:
         Raises:
             IntegrityError: a gap, a stray file or a damaged statement.
         """
-        names = sorted(p.name for p in self.dir.iterdir()) if self.dir.is_dir() else []
+        # A leftover of an interrupted write is not a statement: the write never happened.
+        listing = self.dir.iterdir() if self.dir.is_dir() else iter(())
+        names = sorted(p.name for p in listing if not is_temp_name(p.name))
         if not names:
             raise IntegrityError("the roster is missing")
         statements = []

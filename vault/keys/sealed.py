@@ -135,6 +135,8 @@ class CollectionSecret:
             )
         except (KeyError, TypeError, ValueError, IntegrityError):
             raise IntegrityError("collection secret is damaged") from None
+        if len(secret.catalog_key) != 32 or len(secret.id_key) != 32:
+            raise IntegrityError("collection secret is damaged")
         if secret.cid != cid or secret.version != version or len(secret.identities) != version:
             raise IntegrityError("collection secret does not belong where it was found")
         return secret

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from vault.catalog.models import Document, Intake, Occurrence
 from vault.errors import Cancelled
@@ -163,39 +164,52 @@ def _take(run: _Run, entry: Found, cancel: Callable[[], bool] | None) -> None:
 
 
 def _flush(run: _Run) -> None:
+    """Commit the staged batch: objects durable first, then their rows in one transaction."""
     if not run.pending:
         return
     ctx, opened = run.ctx, run.collection
     fresh = ctx.store.commit([p.staged for p in run.pending])
     now = ctx.clock.now()
+    oids = {p.staged.oid for p in run.pending}
+    documents: list[dict[str, object]] = []
+    occurrences: list[dict[str, object]] = []
     with Session(opened.catalog) as session:
+        known = set(session.exec(select(Document.oid).where(col(Document.oid).in_(oids))))
         for pending, new in zip(run.pending, fresh, strict=True):
             staged = pending.staged
-            known = session.get(Document, staged.oid)
-            if known is None:
-                session.add(
-                    Document(
-                        oid=staged.oid,
-                        name=escape(pending.found.path.name),
-                        size=staged.size,
-                        sha256=staged.sha256,
-                        key_version=opened.secret.version,
-                        first_seen=now,
-                    )
+            is_new = staged.oid not in known
+            if is_new:
+                known.add(staged.oid)
+                documents.append(
+                    {
+                        "oid": staged.oid,
+                        "name": escape(pending.found.path.name),
+                        "size": staged.size,
+                        "sha256": staged.sha256,
+                        "key_version": opened.secret.version,
+                        "mime": "application/octet-stream",
+                        "description": "",
+                        "flags": "",
+                        "status": "unverified",
+                        "first_seen": now,
+                    }
                 )
-                session.flush()
-            session.add(
-                Occurrence(
-                    oid=staged.oid,
-                    intake_id=run.intake_id,
-                    path=escape(pending.found.rel),
-                    raw_path=os.fsencode(pending.found.rel).decode("utf-8", "backslashreplace"),
-                )
+            occurrences.append(
+                {
+                    "oid": staged.oid,
+                    "intake_id": run.intake_id,
+                    "parent_oid": None,
+                    "path": escape(pending.found.rel),
+                    "raw_path": os.fsencode(pending.found.rel).decode("utf-8", "backslashreplace"),
+                }
             )
-            result: Outcome = "new" if known is None and new else "duplicate"
+            result: Outcome = "new" if is_new and new else "duplicate"
             run.receipt.items.append(
                 ItemResult(pending.display, result, oid=staged.oid, size=staged.size)
             )
+        if documents:
+            session.execute(insert(Document), documents)
+        session.execute(insert(Occurrence), occurrences)
         session.commit()
     run.pending.clear()
     run.pending_bytes = 0

@@ -29,6 +29,7 @@ from vault.keys import sealed
 from vault.keys.member import read_key_file
 from vault.keys.roster import Roster
 from vault.service.context import Context, read_vault_id
+from vault.store.atomic import is_temp_name
 from vault.store.objects import check_oid
 
 
@@ -92,6 +93,9 @@ def _check_key_files(ctx: Context, report: CheckReport) -> None:
     members_dir = ctx.dir / "keys" / "members"
     active = {m.name: m for m in ctx.roster.active_members()}
     for path in sorted(members_dir.iterdir()):
+        if is_temp_name(path.name):
+            report.warnings.append(f"keys/members/{path.name}: leftover of an interrupted write")
+            continue
         name = path.name.removesuffix(".key")
         if name not in active:
             report.problems.append(f"keys/members/{path.name}: not a member of the roster")

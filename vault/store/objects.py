@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from vault.age import ChunkReader, Encryptor, Identity, Recipient, decrypt_chunks
 from vault.errors import Cancelled, IntegrityError
-from vault.store.atomic import create_exclusive, fsync_dir
+from vault.store.atomic import create_exclusive, sync_filesystem
 from vault.store.padding import padme
 
 if TYPE_CHECKING:
@@ -128,36 +128,34 @@ class ObjectStore:
     def commit(self, staged: Sequence[Staged]) -> list[bool]:
         """Make staged objects durable and put them in place.
 
+        The whole batch is flushed with one filesystem sync before any rename, so an object is
+        never in place with contents that could still be lost; a second sync makes the renames
+        durable before the caller writes catalog rows that name them.
+
         Returns:
             For each staged object, True if it is new, False if the object already existed
-            (its temp file is discarded).
+            or came earlier in the batch (its temp file is discarded).
         """
         fresh: list[bool] = []
         seen: set[str] = set()
         for item in staged:
-            if item.oid in seen or self.exists(item.oid):
-                fresh.append(False)
-                continue
-            fd = os.open(item.tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            new = item.oid not in seen and not self.exists(item.oid)
             seen.add(item.oid)
-            fresh.append(True)
-        dirs: set[Path] = set()
+            fresh.append(new)
+        if any(fresh):
+            sync_filesystem(self.tmp)
+        made: set[Path] = set()
         for item, new in zip(staged, fresh, strict=True):
             if not new:
                 item.tmp.unlink(missing_ok=True)
                 continue
             target = self.path(item.oid)
-            if not target.parent.is_dir():
+            if target.parent not in made and not target.parent.is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                dirs.add(self.objects)
+            made.add(target.parent)
             os.replace(item.tmp, target)
-            dirs.add(target.parent)
-        for directory in dirs:
-            fsync_dir(directory)
+        if made:
+            sync_filesystem(self.objects)
         return fresh
 
     def discard(self, staged: Sequence[Staged]) -> None:
@@ -187,6 +185,8 @@ class ObjectStore:
             if pad.count(0) != len(pad):
                 padding_ok = False
             mac.update(data)
+            if not data:
+                continue  # all padding: keep holding back the last piece of real data
             if held:
                 yield held
             held = data
@@ -209,7 +209,9 @@ class ObjectStore:
         disk. The object is verified in full first.
         """
         self.verify(oid, size=size, keys=keys)
-        raw = _Bounded(ChunkReader(self.path(oid).open("rb"), keys.identities), size)
+        raw = _Bounded(
+            ChunkReader(self.path(oid).open("rb"), keys.identities, close_source=True), size
+        )
         return io.BufferedReader(raw, buffer_size=CHUNK)
 
     def _chunks(self, oid: str, identities: Sequence[Identity]) -> Iterator[bytes]:
