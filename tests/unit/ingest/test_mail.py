@@ -1,0 +1,193 @@
+"""E-mail messages and mbox mailboxes."""
+
+from __future__ import annotations
+
+import io
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import pytest
+
+from vault.ingest.containers import (
+    ContainerError,
+    ContainerKind,
+    Member,
+    members,
+    message_headers,
+    sniff,
+)
+from vault.ingest.limits import Budget, LimitExceeded, Limits
+
+from .builders import read_member, walk
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n% evidence\n"
+
+
+def message() -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Source <source@example.org>"
+    mail["To"] = "desk@example.net"
+    mail["Subject"] = "Documents \u202egpj.exe"
+    mail["Message-ID"] = "<1@example.org>"
+    mail.set_content("Plain body text.\n")
+    mail.add_alternative('<p>HTML body <img src="cid:logo"></p>', subtype="html")
+    parts = mail.get_payload()
+    assert isinstance(parts, list)
+    html = parts[1]
+    assert isinstance(html, EmailMessage)
+    html.add_related(PNG, maintype="image", subtype="png", cid="<logo>")
+    mail.add_attachment(PDF, maintype="application", subtype="pdf", filename="budget.pdf")
+    mail.add_attachment(b"col1,col2\n", maintype="text", subtype="csv", filename="données.csv")
+    mail.add_attachment(
+        b"MZ", maintype="application", subtype="octet-stream", filename="../../\x1b[2Jrun.exe"
+    )
+    return mail.as_bytes(policy=SMTP)
+
+
+def listing(data: bytes, kind: ContainerKind, limits: Limits | None = None) -> list[Member]:
+    limits = limits or Limits()
+    return list(
+        members(
+            kind, io.BytesIO(data), name="mail.eml", limits=limits, budget=Budget(limits), depth=0
+        )
+    )
+
+
+def test_attachments_and_inline_parts_become_members() -> None:
+    data = message()
+    assert sniff(data) is ContainerKind.EMAIL
+    found = listing(data, ContainerKind.EMAIL)
+    assert [(m.path.display, "inline" in m.flags) for m in found] == [
+        ("part-3.png", True),
+        ("budget.pdf", False),
+        ("données.csv", False),
+        ("\\x1b[2Jrun.exe", False),
+    ]
+    contents = {m.path.display: read_member(m) for m in found}
+    assert contents["part-3.png"] == PNG
+    assert contents["budget.pdf"] == PDF
+    assert contents["données.csv"] == b"col1,col2\n"
+    assert {"path-traversal", "control-chars"} <= found[3].flags
+
+
+def test_parts_carry_their_headers_escaped() -> None:
+    found = listing(message(), ContainerKind.EMAIL)
+    headers = found[1].headers
+    assert headers is not None
+    assert headers["Content-Type"] == "application/pdf"
+    assert 'filename="budget.pdf"' in headers["Content-Disposition"]
+
+
+def test_message_headers_are_decoded_and_escaped() -> None:
+    headers = message_headers(io.BytesIO(message()))
+    assert headers["Subject"] == "Documents \\u202egpj.exe"
+    assert headers["From"] == "Source <source@example.org>"
+    assert headers["Message-ID"] == "<1@example.org>"
+
+
+def test_repeated_headers_are_kept_in_order() -> None:
+    data = b"Received: from a\r\nReceived: from b\r\nFrom: x@example.org\r\n\r\nbody"
+    assert message_headers(io.BytesIO(data))["Received"] == "from a\nfrom b"
+
+
+def test_header_values_that_do_not_parse_are_shown_raw_and_escaped() -> None:
+    data = b"From: <<<@@@>>> \x1b]0;pwned\x07\r\nSubject: =?utf-8?B?AAAA?=\r\n\r\n"
+    headers = message_headers(io.BytesIO(data))
+    assert "\x1b" not in headers["From"]
+    assert "\\x1b]0;pwned\\x07" in headers["From"]
+    assert "\x00" not in headers["Subject"]
+
+
+def test_a_plain_message_has_no_members() -> None:
+    data = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nJust text.\r\n"
+    assert listing(data, ContainerKind.EMAIL) == []
+
+
+def test_an_attached_message_is_a_member_opened_as_email() -> None:
+    inner = EmailMessage()
+    inner["From"] = "insider@example.org"
+    inner["Subject"] = "the original"
+    inner.set_content("forwarded")
+    inner.add_attachment(
+        b"secret", maintype="application", subtype="octet-stream", filename="s.bin"
+    )
+    outer = EmailMessage()
+    outer["From"] = "source@example.org"
+    outer["Subject"] = "Fwd"
+    outer.set_content("see attached")
+    outer.add_attachment(inner)
+    walked = walk(outer.as_bytes(), "fwd.eml")
+    assert [(s.depth, s.display) for s in walked.seen] == [(0, "part-2.eml"), (1, "s.bin")]
+    assert "attached-message" in walked.seen[0].flags
+    assert walked.by_name("s.bin").data == b"secret"
+
+
+def test_a_message_larger_than_the_limit_is_refused() -> None:
+    limits = Limits(max_message_bytes=10_000)
+    with pytest.raises(LimitExceeded) as error:
+        listing(message() + b"x" * 20_000, ContainerKind.EMAIL, limits)
+    assert error.value.flag == "too-large"
+
+
+def test_mime_nesting_past_the_limit_is_refused() -> None:
+    depth = 40
+    head = b"From: a@example.org\r\nSubject: deep\r\n"
+    body = b""
+    for level in range(depth):
+        body += b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (level, level)
+    body += b"Content-Type: application/octet-stream\r\n\r\nleaf\r\n"
+    for level in reversed(range(depth)):
+        body += b"--b%d--\r\n" % level
+    with pytest.raises(LimitExceeded) as error:
+        listing(head + body, ContainerKind.EMAIL, Limits(max_mime_depth=8))
+    assert error.value.flag == "too-deep"
+
+
+def _mbox() -> bytes:
+    messages = []
+    for number in range(1, 4):
+        messages.append(
+            b"From sender%d@example.org Mon Jan  %d 10:00:00 2024\n" % (number, number)
+            + b"From: sender%d@example.org\nSubject: Message %d/3\n\nBody %d\n" % ((number,) * 3)
+            + b">From the archive, quoted\n"
+        )
+    return b"\n".join(messages)
+
+
+def test_an_mbox_of_three_messages() -> None:
+    data = _mbox()
+    assert sniff(data) is ContainerKind.MBOX
+    found = listing(data, ContainerKind.MBOX)
+    assert [m.path.display for m in found] == [
+        "0001 Message 1_3.eml",
+        "0002 Message 2_3.eml",
+        "0003 Message 3_3.eml",
+    ]
+    first = read_member(found[0])
+    assert first == (
+        b"From: sender1@example.org\nSubject: Message 1/3\n\nBody 1\n>From the archive, quoted\n"
+    )
+    assert sniff(first) is ContainerKind.EMAIL
+    assert found[1].headers is not None
+    assert found[1].headers["From_"] == "From sender2@example.org Mon Jan  2 10:00:00 2024"
+    assert read_member(found[2]).endswith(b">From the archive, quoted\n")
+
+
+def test_a_body_line_starting_with_from_does_not_split_a_message() -> None:
+    data = b"From a@example.org Mon Jan  1 10:00:00 2024\nSubject: x\n\nFrom now on we talk.\n"
+    found = listing(data, ContainerKind.MBOX)
+    assert len(found) == 1
+    assert read_member(found[0]).endswith(b"From now on we talk.\n")
+
+
+def test_hostile_subjects_are_escaped_in_member_names() -> None:
+    data = b"From a@example.org Mon Jan  1 10:00:00 2024\nSubject: ../\x1b[2J/evil\n\nx\n"
+    found = listing(data, ContainerKind.MBOX)
+    assert found[0].path.display == "0001 .._\\x1b[2J_evil.eml"
+    assert "control-chars" in found[0].flags
+
+
+def test_not_an_mbox() -> None:
+    with pytest.raises(ContainerError, match="mbox"):
+        listing(b"no envelope line here\n", ContainerKind.MBOX)
