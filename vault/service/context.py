@@ -310,7 +310,16 @@ def _assemble(
         WriterLock(vault_dir),
     )
     pin_roster(ctx)
+    _repair_audit_tail(ctx)
     return ctx
+
+
+def _repair_audit_tail(ctx: Context) -> None:
+    """Cut a torn final audit record left by a crash, and log that it was cut."""
+    with ctx.lock:
+        removed = ctx.audit_log.repair_torn_tail()
+        if removed:
+            ctx.audit("audit-repair", "", {"torn_bytes_removed": removed})
 
 
 def pin_roster(ctx: Context) -> None:
