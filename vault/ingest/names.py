@@ -228,11 +228,32 @@ def _split(text: str, flags: set[str]) -> list[str]:
         # \\?\C:\x and \\.\device: the Windows device namespaces.
         if len(segments) > 3 and segments[:2] == ["", ""] and segments[2] in ("?", "."):
             del segments[2]
-    kept = [s for s in segments if s != ""]
-    if kept and _DRIVE.match(kept[0]):
-        flags.add("absolute-path")
-        kept[0] = kept[0][2:]
-    return kept
+    return [s for s in segments if s != ""]
+
+
+def _resolve(pending: list[str], flags: set[str]) -> list[str]:
+    """Resolve `.`, `..` and drive prefixes lexically, never climbing above the root."""
+    pending.reverse()  # a stack: the next segment is at the end
+    segments: list[str] = []
+    while pending:
+        segment = pending.pop()
+        if not segments and _DRIVE.match(segment):
+            # A drive anchors only the first component; "a/../C:x" and "C:C:x" make it first
+            # again, and what follows it ("C:..") is judged afresh.
+            flags.add("absolute-path")
+            if segment[2:]:
+                pending.append(segment[2:])
+            continue
+        if segment in ("", "."):
+            continue
+        if segment.count(".") >= 2 and segment.strip(" .") == "":
+            # "..", and "...", ".. " which some Windows APIs also resolve to the parent.
+            flags.add("path-traversal")
+            if segment == ".." and segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    return segments
 
 
 def safe_member_path(
@@ -257,17 +278,8 @@ def safe_member_path(
     data, text, encoding, flags = _decode(raw, encoding_hint)
     flags |= _char_flags(text)
     is_dir = text.endswith(("/", "\\"))
-    parts: list[str] = []
-    for segment in _split(text, flags):
-        if segment in ("", "."):
-            continue
-        if segment.count(".") >= 2 and segment.strip(" .") == "":
-            # "..", and "...", ".. " which some Windows APIs also resolve to the parent.
-            flags.add("path-traversal")
-            if segment == ".." and parts:
-                parts.pop()
-            continue
-        parts.append(_component(segment, limits, flags))
+    segments = _resolve(_split(text, flags), flags)
+    parts = [_component(segment, limits, flags) for segment in segments]
     if not parts:
         flags.add("empty-name")
         parts = [_UNNAMED]

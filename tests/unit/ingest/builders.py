@@ -1,9 +1,4 @@
-"""Hostile and ordinary containers built in memory, and a walker that opens them as check-in will.
-
-Nothing here touches the filesystem: archives are built into `BytesIO` and walked from bytes.
-`walk` plays the pipeline: it sniffs an item, lists its members, reads each file member whole
-through its bounded stream, and recurses into members that are containers themselves.
-"""
+"""Hostile and ordinary containers, built in memory (nothing here touches the filesystem)."""
 
 from __future__ import annotations
 
@@ -16,149 +11,10 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from vault.errors import VaultError
-from vault.ingest.containers import SNIFF_BYTES, ContainerError, Member, members, sniff
-from vault.ingest.limits import Budget, LimitExceeded, Limits
+from dataclasses import dataclass
+from typing import Any
 
 MiB = 1024 * 1024
-
-
-@dataclass
-class Seen:
-    """One member met during a walk."""
-
-    depth: int
-    container: str
-    display: str
-    raw: str
-    kind: str
-    flags: frozenset[str]
-    link_target: str | None
-    data: bytes | None
-    headers: dict[str, str] | None
-
-
-@dataclass
-class Walked:
-    """What a walk met: members, and the errors that stopped containers or members."""
-
-    seen: list[Seen] = field(default_factory=list)
-    errors: list[VaultError] = field(default_factory=list)
-    read_bytes: int = 0
-
-    def by_name(self, display: str) -> Seen:
-        """The one member with this display path."""
-        found = [item for item in self.seen if item.display == display]
-        assert len(found) == 1, (display, [item.display for item in self.seen])
-        return found[0]
-
-    @property
-    def flags(self) -> set[str]:
-        """Every member flag met, and every limit flag raised."""
-        out: set[str] = set()
-        for item in self.seen:
-            out |= item.flags
-        for error in self.errors:
-            if isinstance(error, LimitExceeded):
-                out.add(error.flag)
-        return out
-
-    def limit_flags(self) -> set[str]:
-        """The flags of the limits that tripped."""
-        return {error.flag for error in self.errors if isinstance(error, LimitExceeded)}
-
-
-def read_member(member: Member, keep: bool = True) -> bytes:
-    """A member's bytes, read through its stream a chunk at a time."""
-    chunks: list[bytes] = []
-    with member.open() as stream:
-        while True:
-            chunk = stream.read(64 * 1024)
-            if not chunk:
-                break
-            if keep:
-                chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def drain(member: Member, counted: list[int]) -> None:
-    """Read a member's stream to its end, noting the size of each chunk as it comes."""
-    with member.open() as stream:
-        while chunk := stream.read(64 * 1024):
-            counted.append(len(chunk))
-
-
-def walk(
-    data: bytes,
-    name: str = "item",
-    *,
-    limits: Limits | None = None,
-    budget: Budget | None = None,
-    keep_going: bool = True,
-    keep_data: bool = True,
-) -> Walked:
-    """Open `data` as check-in would, recursing into nested containers.
-
-    With `keep_going`, a member or container that fails is recorded and the walk goes on with
-    the rest (as the pipeline does); without it, the first error propagates.
-    """
-    limits = limits or Limits()
-    budget = budget or Budget(limits)
-    walked = Walked()
-    _walk(data, name, 0, limits, budget, walked, keep_going, keep_data)
-    return walked
-
-
-def _walk(
-    data: bytes,
-    name: str,
-    depth: int,
-    limits: Limits,
-    budget: Budget,
-    walked: Walked,
-    keep_going: bool,
-    keep_data: bool,
-) -> None:
-    kind = sniff(data[:SNIFF_BYTES])
-    if kind is None:
-        return
-    try:
-        for member in members(
-            kind, io.BytesIO(data), name=name, limits=limits, budget=budget, depth=depth
-        ):
-            content: bytes | None = None
-            if member.kind == "file":
-                try:
-                    content = read_member(member)
-                except (ContainerError, LimitExceeded) as error:
-                    if not keep_going:
-                        raise
-                    walked.errors.append(error)
-            walked.read_bytes += len(content or b"")
-            walked.seen.append(
-                Seen(
-                    depth=depth,
-                    container=name,
-                    display=member.path.display,
-                    raw=member.path.raw,
-                    kind=member.kind,
-                    flags=member.flags,
-                    link_target=member.link_target,
-                    data=content if keep_data else None,
-                    headers=dict(member.headers) if member.headers is not None else None,
-                )
-            )
-            if content:
-                _walk(
-                    content, member.path.display, depth + 1, limits, budget, walked,
-                    keep_going, keep_data,
-                )  # fmt: skip
-    except (ContainerError, LimitExceeded) as error:
-        if not keep_going:
-            raise
-        walked.errors.append(error)
 
 
 # --- zip -----------------------------------------------------------------------------------
@@ -323,3 +179,86 @@ def gzip_named(data: bytes, fname: bytes) -> bytes:
     header = b"\x1f\x8b\x08\x08" + b"\x00" * 4 + b"\x02\xff" + fname + b"\x00"
     trailer = struct.pack("<LL", zlib.crc32(data), len(data) & 0xFFFFFFFF)
     return header + _deflate(data) + trailer
+
+
+# --- every on-the-fly case at once, for the sentinel test --------------------------------------
+
+
+def email_with_attachments() -> bytes:
+    """A message with a text and an HTML body, an inline image and three attachments."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    mail = EmailMessage()
+    mail["From"] = "Source <source@example.org>"
+    mail["To"] = "desk@example.net"
+    mail["Subject"] = "Documents \u202egpj.exe"
+    mail["Message-ID"] = "<1@example.org>"
+    mail.set_content("Plain body text.\n")
+    mail.add_alternative('<p>HTML body <img src="cid:logo"></p>', subtype="html")
+    parts = mail.get_payload()
+    assert isinstance(parts, list)
+    html = parts[1]
+    assert isinstance(html, EmailMessage)
+    html.add_related(PNG, maintype="image", subtype="png", cid="<logo>")
+    mail.add_attachment(PDF, maintype="application", subtype="pdf", filename="budget.pdf")
+    mail.add_attachment(b"col1,col2\n", maintype="text", subtype="csv", filename="données.csv")
+    mail.add_attachment(
+        b"MZ", maintype="application", subtype="octet-stream", filename="../../\x1b[2Jrun.exe"
+    )
+    return mail.as_bytes(policy=SMTP)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n% evidence\n"
+
+
+def mbox_of_three() -> bytes:
+    """An mbox of three messages, with a quoted >From line in each body."""
+    messages = []
+    for number in range(1, 4):
+        messages.append(
+            b"From sender%d@example.org Mon Jan  %d 10:00:00 2024\n" % (number, number)
+            + b"From: sender%d@example.org\nSubject: Message %d/3\n\nBody %d\n" % ((number,) * 3)
+            + b">From the archive, quoted\n"
+        )
+    return b"\n".join(messages)
+
+
+def seven_zip(files: dict[str, bytes], **options: Any) -> bytes:
+    """A 7z archive written by py7zr, in memory (options: password, filters …)."""
+    import py7zr
+
+    out = io.BytesIO()
+    with py7zr.SevenZipFile(out, "w", **options) as archive:
+        for name, data in files.items():
+            archive.writestr(data, name)
+    return out.getvalue()
+
+
+def scenarios() -> dict[str, bytes]:
+    """Every hostile and ordinary container the tests build, by name."""
+    slip = ["../../evil", "/etc/passwd", "C:\\x", "..\\..\\x"]
+    hostile_names = [b"\x1b[2J.txt", "r\u202efdp.exe".encode(), b"nul\x00.txt", b"\xff\xfe.bin"]
+    hostile_names += [b"n" * 300 + b".txt", b"a.txt", b"A.TXT", b"a.txt"]
+    tar_links = tar_of([(info("link", tarfile.SYMTYPE, "/tmp"), None), (info("link/pwned"), b"x")])
+    plain = b"a plain file\n" * 100
+    tarred = files_tar({"a.txt": b"a" * 1000, "b/c.txt": b"c" * 1000})
+    out = {
+        "42.zip": nested_zip_bomb(levels=3, fan_out=8, leaf_bytes=4 * MiB),
+        "overlap.zip": overlapping_zip(copies=200, kernel=b"\x00" * MiB),
+        "quoted-overlap.zip": quoted_overlap_zip(),
+        "zeros.zip": std_zip({"zeros.bin": b"\x00" * (16 * MiB)}),
+        "slip.zip": raw_zip([RawEntry(name=name.encode(), data=b"x") for name in slip]),
+        "slip.tar": tar_of([(info(name), b"x") for name in slip]),
+        "links.tar": tar_links,
+        "names.zip": raw_zip([RawEntry(name=name, data=b"x") for name in hostile_names]),
+        "mail.eml": email_with_attachments(),
+        "three.mbox": mbox_of_three(),
+        "nested.tar.gz": COMPRESSORS["gzip"](files_tar({"in/archive.zip": std_zip({"x": plain})})),
+        "files.7z": seven_zip({"a.txt": plain, "b/c.bin": bytes(range(256))}),
+    }
+    for method, compress in COMPRESSORS.items():
+        out[f"file.{method}"] = compress(plain)
+        out[f"tar.{method}"] = compress(tarred)
+    return out

@@ -9,7 +9,8 @@ import pytest
 from vault.ingest.containers import ContainerError, ContainerKind, Member, members
 from vault.ingest.limits import Budget, LimitExceeded, Limits
 
-from .builders import COMPRESSORS, MiB, drain, files_tar, gzip_named, read_member, std_zip, walk
+from .builders import COMPRESSORS, MiB, files_tar, gzip_named, std_zip
+from .walker import drain, read_member, walk
 
 _SINGLE = {"gzip": ContainerKind.GZIP, "bzip2": ContainerKind.BZIP2, "xz": ContainerKind.XZ}
 _SUFFIX = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from email.message import EmailMessage
-from email.policy import SMTP
 
 import pytest
 
@@ -18,31 +17,8 @@ from vault.ingest.containers import (
 )
 from vault.ingest.limits import Budget, LimitExceeded, Limits
 
-from .builders import read_member, walk
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n% evidence\n"
-
-
-def message() -> bytes:
-    mail = EmailMessage()
-    mail["From"] = "Source <source@example.org>"
-    mail["To"] = "desk@example.net"
-    mail["Subject"] = "Documents \u202egpj.exe"
-    mail["Message-ID"] = "<1@example.org>"
-    mail.set_content("Plain body text.\n")
-    mail.add_alternative('<p>HTML body <img src="cid:logo"></p>', subtype="html")
-    parts = mail.get_payload()
-    assert isinstance(parts, list)
-    html = parts[1]
-    assert isinstance(html, EmailMessage)
-    html.add_related(PNG, maintype="image", subtype="png", cid="<logo>")
-    mail.add_attachment(PDF, maintype="application", subtype="pdf", filename="budget.pdf")
-    mail.add_attachment(b"col1,col2\n", maintype="text", subtype="csv", filename="données.csv")
-    mail.add_attachment(
-        b"MZ", maintype="application", subtype="octet-stream", filename="../../\x1b[2Jrun.exe"
-    )
-    return mail.as_bytes(policy=SMTP)
+from .builders import PDF, PNG, email_with_attachments, mbox_of_three
+from .walker import read_member, walk
 
 
 def listing(data: bytes, kind: ContainerKind, limits: Limits | None = None) -> list[Member]:
@@ -55,7 +31,7 @@ def listing(data: bytes, kind: ContainerKind, limits: Limits | None = None) -> l
 
 
 def test_attachments_and_inline_parts_become_members() -> None:
-    data = message()
+    data = email_with_attachments()
     assert sniff(data) is ContainerKind.EMAIL
     found = listing(data, ContainerKind.EMAIL)
     assert [(m.path.display, "inline" in m.flags) for m in found] == [
@@ -72,7 +48,7 @@ def test_attachments_and_inline_parts_become_members() -> None:
 
 
 def test_parts_carry_their_headers_escaped() -> None:
-    found = listing(message(), ContainerKind.EMAIL)
+    found = listing(email_with_attachments(), ContainerKind.EMAIL)
     headers = found[1].headers
     assert headers is not None
     assert headers["Content-Type"] == "application/pdf"
@@ -80,7 +56,7 @@ def test_parts_carry_their_headers_escaped() -> None:
 
 
 def test_message_headers_are_decoded_and_escaped() -> None:
-    headers = message_headers(io.BytesIO(message()))
+    headers = message_headers(io.BytesIO(email_with_attachments()))
     assert headers["Subject"] == "Documents \\u202egpj.exe"
     assert headers["From"] == "Source <source@example.org>"
     assert headers["Message-ID"] == "<1@example.org>"
@@ -126,7 +102,7 @@ def test_an_attached_message_is_a_member_opened_as_email() -> None:
 def test_a_message_larger_than_the_limit_is_refused() -> None:
     limits = Limits(max_message_bytes=10_000)
     with pytest.raises(LimitExceeded) as error:
-        listing(message() + b"x" * 20_000, ContainerKind.EMAIL, limits)
+        listing(email_with_attachments() + b"x" * 20_000, ContainerKind.EMAIL, limits)
     assert error.value.flag == "too-large"
 
 
@@ -144,19 +120,8 @@ def test_mime_nesting_past_the_limit_is_refused() -> None:
     assert error.value.flag == "too-deep"
 
 
-def _mbox() -> bytes:
-    messages = []
-    for number in range(1, 4):
-        messages.append(
-            b"From sender%d@example.org Mon Jan  %d 10:00:00 2024\n" % (number, number)
-            + b"From: sender%d@example.org\nSubject: Message %d/3\n\nBody %d\n" % ((number,) * 3)
-            + b">From the archive, quoted\n"
-        )
-    return b"\n".join(messages)
-
-
 def test_an_mbox_of_three_messages() -> None:
-    data = _mbox()
+    data = mbox_of_three()
     assert sniff(data) is ContainerKind.MBOX
     found = listing(data, ContainerKind.MBOX)
     assert [m.path.display for m in found] == [

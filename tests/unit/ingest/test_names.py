@@ -68,6 +68,10 @@ def test_decode_name_flags_controls_bidi_and_format_characters() -> None:
         ("a/../b", "b", {"path-traversal"}),
         ("a/.. /b", "a/b", {"path-traversal"}),
         (b"nul\x00.txt", "nul\\x00.txt", {"control-chars", "nul-byte"}),
+        # Found by the property tests: a drive that becomes first again, or hides a "..".
+        ("C:C:x", "x", {"absolute-path"}),
+        ("a/../C:x", "x", {"path-traversal", "absolute-path"}),
+        ("C:../x", "x", {"path-traversal", "absolute-path"}),
         ("", "(unnamed)", {"empty-name"}),
         ("../", "(unnamed)", {"path-traversal", "empty-name"}),
     ],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from typing import Any
 
 import py7zr
 import pytest
@@ -13,15 +12,8 @@ import pytest
 from vault.ingest.containers import ContainerError, ContainerKind, Member, members
 from vault.ingest.limits import Budget, LimitExceeded, Limits
 
-from .builders import MiB, drain, read_member
-
-
-def seven_zip(files: dict[str, bytes], **options: Any) -> bytes:
-    out = io.BytesIO()
-    with py7zr.SevenZipFile(out, "w", **options) as archive:
-        for name, data in files.items():
-            archive.writestr(data, name)
-    return out.getvalue()
+from .builders import MiB, seven_zip
+from .walker import drain, read_member
 
 
 def listing(data: bytes, limits: Limits | None = None) -> list[Member]:
@@ -101,6 +93,14 @@ def test_a_dictionary_larger_than_the_decoder_memory_limit_is_refused() -> None:
 def read_all(data: bytes) -> None:
     for member in listing(data):
         read_member(member)
+
+
+def test_an_encoded_header_needing_too_much_memory_is_refused_before_decoding() -> None:
+    data = seven_zip({"a.txt": b"a"})  # py7zr encodes headers with a 16 MiB dictionary
+    limits = Limits(max_decoder_memory=4 * MiB)
+    with pytest.raises(LimitExceeded, match="7z header") as error:
+        listing(data, limits)
+    assert error.value.flag == "too-large"
 
 
 @pytest.mark.parametrize("cut", [40, 100, -20])

@@ -10,7 +10,8 @@ import pytest
 from vault.ingest.containers import ContainerError, ContainerKind, Member, members
 from vault.ingest.limits import Budget, LimitExceeded, Limits
 
-from .builders import COMPRESSORS, MiB, drain, files_tar, info, read_member, tar_of, walk
+from .builders import COMPRESSORS, MiB, files_tar, info, tar_of
+from .walker import drain, read_member, walk
 
 _KINDS = {
     "gzip": ContainerKind.TAR_GZIP,
@@ -129,6 +130,19 @@ def test_hostile_names_in_tar() -> None:
     assert "long-name" in found[3].flags
 
 
+def test_a_name_that_goes_on_after_its_nul_is_flagged() -> None:
+    data = bytearray(
+        tar_of([(info("a.txt"), b"x"), (info("b.txt"), b"y")], fmt=tarfile.USTAR_FORMAT)
+    )
+    data[6:16] = b"hidden.exe"  # "a.txt\0hidden.exe": tarfile reads "a.txt", others may not
+    data[148:156] = b" " * 8
+    data[148:156] = b"%06o\x00 " % sum(data[:512])
+    first, second = listing(bytes(data))
+    assert first.path.display == "a.txt"
+    assert "nul-byte" in first.flags
+    assert "nul-byte" not in second.flags
+
+
 def test_duplicate_names_in_tar() -> None:
     found = listing(tar_of([(info(n), n.encode()) for n in ["a.txt", "A.TXT", "a.txt"]]))
     assert [m.path.display for m in found] == ["a.txt", "A (2).TXT", "a (3).txt"]
@@ -149,6 +163,26 @@ def test_a_damaged_header_after_good_members_is_an_error_after_them() -> None:
     )
     first = next(stream)
     assert first.path.display == "one.txt"
+    with pytest.raises(ContainerError, match="damaged"):
+        next(stream)
+
+
+@pytest.mark.parametrize("method", ["gzip", "xz"])
+def test_a_damaged_header_in_a_compressed_tar_is_an_error_after_the_members_before_it(
+    method: str,
+) -> None:
+    data = bytearray(files_tar({"one.txt": b"1" * 100_000, "two.txt": b"2"}))
+    second = data.find(b"two.txt")
+    data[second + 148 : second + 156] = b"0000000\x00"
+    stream = members(
+        _KINDS[method],
+        io.BytesIO(COMPRESSORS[method](bytes(data))),
+        name="t.tgz",
+        limits=Limits(),
+        budget=Budget(Limits()),
+        depth=0,
+    )
+    assert read_member(next(stream)) == b"1" * 100_000
     with pytest.raises(ContainerError, match="damaged"):
         next(stream)
 

@@ -16,15 +16,13 @@ from vault.ingest.limits import Budget, LimitExceeded, Limits
 from .builders import (
     MiB,
     RawEntry,
-    drain,
     nested_zip_bomb,
     overlapping_zip,
     quoted_overlap_zip,
     raw_zip,
-    read_member,
     std_zip,
-    walk,
 )
+from .walker import drain, read_member, walk
 
 
 def listing(data: bytes, limits: Limits | None = None) -> list[Member]:
@@ -84,6 +82,15 @@ def test_directories_and_unix_special_entries() -> None:
     assert "link-escape" in link.flags
     with pytest.raises(ContainerError, match="not a file"):
         link.open()
+
+
+def test_a_folder_entry_carrying_data_is_kept_as_a_file() -> None:
+    found = listing(raw_zip([RawEntry(name=b"empty/"), RawEntry(name=b"hidden/", data=b"x")]))
+    assert [(m.path.display, m.kind, m.flags) for m in found] == [
+        ("empty", "dir", frozenset()),
+        ("hidden", "file", frozenset({"unusual-type"})),
+    ]
+    assert read_member(found[1]) == b"x"
 
 
 def test_names_utf8_flag_cp437_and_invalid_bytes() -> None:

@@ -13,17 +13,16 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from vault.errors import VaultError
-from vault.ingest.containers.model import ContainerKind, Context, Member
-from vault.ingest.containers.sniff import is_tar_header
-from vault.ingest.containers.streams import (
+from vault.ingest.containers.decoders import (
     Decoded,
     DecoderFactory,
-    SourceView,
     bzip2_decoder,
     gzip_decoder,
-    open_stream,
     xz_decoder,
 )
+from vault.ingest.containers.model import ContainerKind, Context, Member
+from vault.ingest.containers.sniff import is_tar_header
+from vault.ingest.containers.streams import SourceView, open_stream
 
 _TAR_OF = {
     ContainerKind.GZIP: ContainerKind.TAR_GZIP,

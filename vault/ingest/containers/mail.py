@@ -27,8 +27,9 @@ from email.parser import BytesParser
 from typing import Any, BinaryIO, cast
 
 from vault.ingest.containers import ContainerError
+from vault.ingest.containers.decoders import describe
 from vault.ingest.containers.model import ContainerKind, Context, Member
-from vault.ingest.containers.streams import describe, open_stream
+from vault.ingest.containers.streams import open_stream
 from vault.ingest.limits import LimitExceeded, Limits
 from vault.ingest.names import escape
 
@@ -121,11 +122,18 @@ def message_headers(src: BinaryIO, *, limits: Limits) -> Mapping[str, str]:
     return headers_of(message)
 
 
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:  # a Content-Type the parser chokes on: treat the part as opaque data
+        return "application/octet-stream"
+
+
 def _leaves(message: Message, ctx: Context) -> Iterator[Message]:
     stack: list[tuple[Message, int]] = [(message, 0)]
     while stack:
         part, depth = stack.pop()
-        if part.get_content_maintype() == "multipart" and part.is_multipart():
+        if _content_type(part).startswith("multipart/") and part.is_multipart():
             if depth >= ctx.limits.max_mime_depth:
                 raise LimitExceeded(
                     "too-deep",
@@ -173,9 +181,7 @@ def _disposition(part: Message) -> str | None:
 
 
 def _is_body(part: Message, filename: str | None, disposition: str | None) -> bool:
-    return (
-        filename is None and disposition != "attachment" and part.get_content_type() in _BODY_TYPES
-    )
+    return filename is None and disposition != "attachment" and _content_type(part) in _BODY_TYPES
 
 
 def _flattened(message: Message) -> bytes:
@@ -217,7 +223,7 @@ def read(src: BinaryIO, kind: ContainerKind, ctx: Context) -> Iterator[Member]:
 def _member(
     part: Message, number: int, filename: str | None, disposition: str | None, ctx: Context
 ) -> Member:
-    content_type = part.get_content_type()
+    content_type = _content_type(part)
     attached = content_type in _MESSAGES
     if filename is None:
         extension = ".eml" if attached else _extension(content_type)

@@ -11,12 +11,15 @@ folder again if it has gone past), so members read in archive order decode each 
 - Encrypted folders: their files are listed, flagged `encrypted`; each one's stream is the raw
   packed bytes of its folder, as found.
 - Decoder dictionaries larger than `Limits.max_decoder_memory` are refused (`too-large`) before
-  any memory is taken; py7zr's own caps on header size and entry count are set from the limits.
+  any memory is taken, the encoded header's included; py7zr's own caps on header size and
+  entry count are set from the limits.
 """
 
 from __future__ import annotations
 
+import io
 import stat
+import struct
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
@@ -27,15 +30,9 @@ import py7zr.compressor
 import py7zr.exceptions
 
 from vault.ingest.containers import ContainerError
+from vault.ingest.containers.decoders import describe
 from vault.ingest.containers.model import ContainerKind, Context, Member, MemberKind
-from vault.ingest.containers.streams import (
-    SourceView,
-    buffered,
-    charge,
-    describe,
-    no_content,
-    open_stream,
-)
+from vault.ingest.containers.streams import SourceView, buffered, charge, no_content, open_stream
 from vault.ingest.limits import LimitExceeded
 from vault.ingest.names import escape, link_escapes
 
@@ -81,14 +78,7 @@ class _Folder:
         return self._view.tell()
 
     def _restart(self) -> None:
-        for coder in self._folder.coders:
-            needed = _dictionary_size(coder)
-            if needed > self._ctx.limits.max_decoder_memory:
-                raise LimitExceeded(
-                    "too-large",
-                    f"{self._ctx.name}: a 7z folder needs a {needed}-byte decoder dictionary; "
-                    f"the limit is {self._ctx.limits.max_decoder_memory}",
-                )
+        _check_dictionaries([self._folder], self._ctx, "a 7z folder")
         self._view = SourceView(self._src, self._start, self._packed)
         self._decoder = py7zr.compressor.SevenZipDecompressor(
             self._folder.coders,
@@ -120,7 +110,47 @@ class _Folder:
             self.read(min(self._ctx.limits.chunk_bytes, offset - self.position))
 
 
+def _check_dictionaries(folders: Any, ctx: Context, what: str) -> None:
+    for folder in folders:
+        for coder in folder.coders:
+            needed = _dictionary_size(coder)
+            if needed > ctx.limits.max_decoder_memory:
+                raise LimitExceeded(
+                    "too-large",
+                    f"{ctx.name}: {what} needs a {needed}-byte decoder dictionary; "
+                    f"the limit is {ctx.limits.max_decoder_memory}",
+                )
+
+
+def _check_encoded_header(src: BinaryIO, ctx: Context) -> None:
+    """Refuse an encoded (compressed) header whose decoder would need too much memory.
+
+    py7zr decodes the header as it opens the archive, before any check of ours could run.
+    """
+    signature = _read_at(src, 0, 32)
+    if len(signature) < 32:
+        return  # py7zr says what is wrong
+    offset, size = struct.unpack_from("<QQ", signature, 12)
+    if size < 2 or 32 + offset + size > ctx.size:
+        return
+    header = _read_at(src, 32 + offset, min(size, ctx.limits.max_header_bytes))
+    if header[:1] != b"\x17":
+        return
+    try:
+        streams = py7zr.archiveinfo.HeaderStreamsInfo.retrieve(io.BytesIO(header[1:]))
+        folders = list(streams.unpackinfo.folders)
+    except Exception:  # damaged: py7zr will say so when it opens the archive
+        return
+    _check_dictionaries(folders, ctx, "the 7z header")
+
+
+def _read_at(src: BinaryIO, offset: int, length: int) -> bytes:
+    src.seek(offset)
+    return src.read(length)
+
+
 def _open(src: BinaryIO, ctx: Context) -> py7zr.SevenZipFile:
+    _check_encoded_header(src, ctx)
     room = max(ctx.limits.max_members - ctx.budget.members, 0)
     py7zr.archiveinfo.MAX_HEADER_SIZE = min(_DEFAULT_MAX_HEADER, ctx.limits.max_index_bytes)
     py7zr.archiveinfo.MAX_NUMFILES = min(_DEFAULT_MAX_FILES, room)

@@ -2,8 +2,6 @@
 
 - `SourceView` is a window on the shared container source with its own position: members'
   streams and the reader's own scanning can interleave without disturbing each other.
-- `Decoded` pulls bytes through a gzip/deflate/bzip2/xz/LZMA decoder, never asking it for more
-  than one chunk at a time, so a bomb cannot make a single call allocate much.
 - `MemberStream` is what `Member.open()` returns (buffered): it enforces the member's size and
   ratio limits, the container's ratio and the intake's budget on every read, and turns any
   library failure into `ContainerError`.
@@ -14,28 +12,16 @@
 
 from __future__ import annotations
 
-import bz2
 import io
-import lzma
-import zlib
+from collections import deque
 from collections.abc import Callable
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO, cast
 
 from vault.errors import VaultError
 from vault.ingest.containers import ContainerError
+from vault.ingest.containers.decoders import Decoded, DecoderFactory, describe
 from vault.ingest.containers.model import Context
 from vault.ingest.limits import LimitExceeded
-from vault.ingest.names import escape
-
-_DECODER_ERRORS = (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError)
-_MAX_STALLS = 64
-
-
-def describe(exc: BaseException) -> str:
-    """A library exception in words safe to print (escaped, shortened)."""
-    text = escape(str(exc))
-    text = text if len(text) <= 160 else text[:160] + "…"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class SourceView(io.RawIOBase):
@@ -80,155 +66,6 @@ class SourceView(io.RawIOBase):
 def buffered(src: BinaryIO, *, start: int = 0, length: int | None = None) -> BinaryIO:
     """A buffered, independently positioned reader over part of a shared source."""
     return cast(BinaryIO, io.BufferedReader(SourceView(src, start, length)))
-
-
-class _Decoder(Protocol):
-    @property
-    def eof(self) -> bool: ...
-
-    @property
-    def unused_data(self) -> bytes: ...
-
-    @property
-    def needs_input(self) -> bool: ...
-
-    def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
-
-
-class _Zlib:
-    """zlib's decompressobj with the needs_input/max_length contract of bz2 and lzma."""
-
-    def __init__(self, wbits: int) -> None:
-        self._obj = zlib.decompressobj(wbits)
-        self._needs_input = True
-
-    @property
-    def eof(self) -> bool:
-        return self._obj.eof
-
-    @property
-    def unused_data(self) -> bytes:
-        return self._obj.unused_data
-
-    @property
-    def needs_input(self) -> bool:
-        return self._needs_input
-
-    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
-        limit = max(max_length, 0)
-        out = self._obj.decompress(self._obj.unconsumed_tail + data, limit)
-        # Output can still be pending inside zlib when the limit was reached exactly.
-        self._needs_input = not self._obj.unconsumed_tail and (limit == 0 or len(out) < limit)
-        return out
-
-
-DecoderFactory = Callable[[], _Decoder]
-
-
-def gzip_decoder() -> _Decoder:
-    """A decoder for one gzip member (header, deflate data, CRC-checked trailer)."""
-    return _Zlib(31)
-
-
-def deflate_decoder() -> _Decoder:
-    """A decoder for raw deflate data, as in a zip entry."""
-    return _Zlib(-15)
-
-
-def bzip2_decoder() -> _Decoder:
-    """A decoder for one bzip2 stream."""
-    return bz2.BZ2Decompressor()
-
-
-def xz_decoder(memlimit: int) -> DecoderFactory:
-    """A factory of decoders for one xz stream, using at most `memlimit` bytes of memory."""
-    return lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ, memlimit=memlimit)
-
-
-def lzma_alone_decoder(memlimit: int) -> DecoderFactory:
-    """A factory of decoders for a legacy .lzma (LZMA_Alone) stream."""
-    return lambda: lzma.LZMADecompressor(lzma.FORMAT_ALONE, memlimit=memlimit)
-
-
-class Decoded:
-    """The decoded bytes of compressed input, pulled at most `n` bytes at a time.
-
-    With `multi_stream`, streams that follow one another (a multi-member gzip, a parallel bzip2,
-    concatenated xz) decode as one, NUL padding between them is skipped, and anything else after
-    the last stream is an error; without it, decoding ends with the first stream.
-    """
-
-    def __init__(
-        self,
-        read_input: Callable[[int], bytes],
-        factory: DecoderFactory,
-        *,
-        ctx: Context,
-        what: str,
-        multi_stream: bool,
-    ) -> None:
-        self._input = read_input
-        self._factory = factory
-        self._decoder = factory()
-        self._ctx = ctx
-        self._what = what
-        self._multi = multi_stream
-        self._pending = b""
-        self._finished = False
-
-    def _fail(self, reason: str, exc: BaseException | None = None) -> ContainerError:
-        error = ContainerError(self._ctx.name, f"{self._what}: {reason}")
-        if exc is not None:
-            error.__cause__ = exc
-        return error
-
-    def _next_stream(self) -> bool:
-        rest = self._decoder.unused_data + self._pending
-        self._pending = b""
-        while True:
-            rest = rest.lstrip(b"\x00")
-            if rest:
-                self._pending = rest
-                self._decoder = self._factory()
-                return True
-            rest = self._input(self._ctx.limits.chunk_bytes)
-            if not rest:
-                return False
-
-    def read(self, n: int) -> bytes:
-        """Up to `n` decoded bytes; b"" at the end of the data."""
-        stalls = 0
-        while not self._finished:
-            decoder = self._decoder
-            if decoder.eof:
-                if not (self._multi and self._next_stream()):
-                    self._finished = True
-                continue
-            data = b""
-            if decoder.needs_input:
-                data, self._pending = self._pending, b""
-                if not data:
-                    data = self._input(self._ctx.limits.chunk_bytes)
-                    if not data:
-                        raise self._fail("the compressed data is truncated")
-            try:
-                out = decoder.decompress(data, n)
-            except lzma.LZMAError as exc:
-                if "memory" in str(exc).lower():
-                    raise LimitExceeded(
-                        "too-large",
-                        f"{self._ctx.name}: {self._what} needs more decoder memory than "
-                        f"{self._ctx.limits.max_decoder_memory} bytes",
-                    ) from exc
-                raise self._fail(f"the compressed data is damaged ({describe(exc)})", exc) from exc
-            except _DECODER_ERRORS as exc:
-                raise self._fail(f"the compressed data is damaged ({describe(exc)})", exc) from exc
-            if out:
-                return out
-            stalls = 0 if data else stalls + 1
-            if stalls > _MAX_STALLS:
-                raise self._fail("the decoder makes no progress: the data is damaged")
-        return b""
 
 
 class MemberStream(io.RawIOBase):
@@ -417,7 +254,9 @@ class HeaderCap(io.RawIOBase):
         self._inner = inner
         self._ctx = ctx
         self._cap = max(ctx.limits.max_header_bytes, ctx.limits.chunk_bytes)
-        self.blocks: list[bytes] = []  # every read since the caller last cleared it
+        # The last reads of a header's size or more (headers, long names) since the caller
+        # last cleared them.
+        self.blocks: deque[bytes] = deque(maxlen=16)
 
     def readable(self) -> bool:
         return True
@@ -433,7 +272,7 @@ class HeaderCap(io.RawIOBase):
                 f"the limit is {self._ctx.limits.max_header_bytes}",
             )
         data = self._inner.read(size)
-        if size >= 512 and len(self.blocks) < 16:  # headers, long names; not member data
+        if size >= 512:
             self.blocks.append(data)
         return data
 

@@ -25,19 +25,21 @@ from collections.abc import Callable, Iterator
 from typing import IO, BinaryIO, cast
 
 from vault.ingest.containers import ContainerError
-from vault.ingest.containers.model import ContainerKind, Context, Member, MemberKind
-from vault.ingest.containers.sniff import is_tar_header
-from vault.ingest.containers.streams import (
+from vault.ingest.containers.decoders import (
     DecoderFactory,
-    DecompressedFile,
-    HeaderCap,
-    buffered,
     bzip2_decoder,
     describe,
     gzip_decoder,
+    xz_decoder,
+)
+from vault.ingest.containers.model import ContainerKind, Context, Member, MemberKind
+from vault.ingest.containers.sniff import is_tar_header
+from vault.ingest.containers.streams import (
+    DecompressedFile,
+    HeaderCap,
+    buffered,
     no_content,
     open_stream,
-    xz_decoder,
 )
 from vault.ingest.names import SafePath, escape, link_escapes, safe_member_path
 
@@ -78,8 +80,13 @@ def read(src: BinaryIO, kind: ContainerKind, ctx: Context) -> Iterator[Member]:
     fileobj = HeaderCap(inner, ctx)
     archive = _open(fileobj, ctx)
     walk = _Walk(archive, ctx, compressed=factory is not None)
-    # tarfile reads the first header when it opens: those blocks belong to the first member.
+    first = True
     while True:
+        if not first:
+            # Forget what members' streams read since: what next() reads is this header's.
+            # (tarfile read the first header as it opened: those blocks are the first member's.)
+            fileobj.blocks.clear()
+        first = False
         try:
             info = archive.next()
         except (tarfile.TarError, EOFError) as exc:
@@ -90,9 +97,7 @@ def read(src: BinaryIO, kind: ContainerKind, ctx: Context) -> Iterator[Member]:
         # tarfile keeps every header it has read, which would grow with the archive; the walk
         # remembers what it needs itself.
         archive.__dict__["members"].clear()
-        hidden = _hides_after_nul(fileobj.blocks)
-        fileobj.blocks.clear()
-        yield walk.member(info, hidden_name=hidden)
+        yield walk.member(info, hidden_name=_hides_after_nul(list(fileobj.blocks)))
     _check_end(fileobj, archive.offset, ctx)
 
 
@@ -109,9 +114,16 @@ def _open(fileobj: HeaderCap, ctx: Context) -> tarfile.TarFile:
 
 
 def _check_end(fileobj: HeaderCap, offset: int, ctx: Context) -> None:
-    """tarfile ends quietly at a damaged header: tell that apart from the end of the archive."""
-    fileobj.seek(offset)
-    block = fileobj.read(_BLOCK)
+    """tarfile ends quietly at a damaged header: tell that apart from the end of the archive.
+
+    The block tarfile last read is the one it stopped at; reading it again would mean seeking
+    back, which in a compressed tar can mean decompressing everything again.
+    """
+    if fileobj.blocks:
+        block = fileobj.blocks[-1]
+    else:
+        fileobj.seek(offset)
+        block = fileobj.read(_BLOCK)
     if not block or block.count(0) == len(block) == _BLOCK:
         return
     if len(block) < _BLOCK:
@@ -162,7 +174,7 @@ class _Walk:
     def member(self, info: tarfile.TarInfo, *, hidden_name: bool = False) -> Member:
         ctx = self._ctx
         kind = _KINDS.get(info.type, "file")
-        base = safe_member_path(info.name.encode("utf-8", "surrogateescape"), limits=ctx.limits)
+        base = safe_member_path(info.name, limits=ctx.limits)
         path = ctx.names.claim(base, is_dir=kind == "dir" or base.is_dir)
         flags = set(path.flags)
         if info.type not in _KINDS:

@@ -21,18 +21,16 @@ from typing import BinaryIO
 
 from vault.errors import VaultError
 from vault.ingest.containers import ContainerError
-from vault.ingest.containers.model import ContainerKind, Context, Member, MemberKind
-from vault.ingest.containers.streams import (
+from vault.ingest.containers.decoders import (
     Decoded,
     DecoderFactory,
-    SourceView,
     bzip2_decoder,
     deflate_decoder,
     lzma_alone_decoder,
-    no_content,
-    open_stream,
     xz_decoder,
 )
+from vault.ingest.containers.model import ContainerKind, Context, Member, MemberKind
+from vault.ingest.containers.streams import SourceView, no_content, open_stream
 from vault.ingest.containers.zipdir import LocalEntry, locate, read_directory
 from vault.ingest.names import escape, link_escapes
 
@@ -64,7 +62,8 @@ def _kind(local: LocalEntry) -> MemberKind:
         if found is not None:
             return found
     if entry.name.endswith((b"/", b"\\")) or entry.external_attr & 0x10:
-        return "dir"
+        # A "folder" that carries data would hide it: it is kept as a file, flagged.
+        return "file" if entry.size or entry.compressed_size else "dir"
     return "file"
 
 
@@ -76,6 +75,8 @@ def _member(src: BinaryIO, local: LocalEntry, ctx: Context) -> Member:
     )
     what = path.display
     flags = set(path.flags)
+    if kind == "file" and entry.name.endswith((b"/", b"\\")):
+        flags.add("unusual-type")
     if local.local_name != entry.header_name:
         flags.add("local-name-mismatch")
     if entry.encrypted:
