@@ -47,7 +47,9 @@ class Member:
     Attributes:
         path: the safe display path, the escaped raw path and the name's flags.
         kind: file, dir, symlink, hardlink, device, fifo, socket or other.
-        size: the size the container declares, if any; never trusted for allocation.
+        size: the size the container declares, if any; never trusted for allocation. For an
+            `encrypted` or `unsupported-compression` member the stream holds the packed bytes as
+            found, so its length is not this size.
         link_target: the escaped target of a symlink or hard link, recorded, never followed.
         flags: what the reader found about this member, the path's flags included.
         headers: escaped header values, for e-mail messages and MIME parts; None otherwise.
