@@ -6,7 +6,9 @@ whole set against the schema — always: without a schema Cedar silently skips a
 condition errors, which fails open — and checks what the engine relies on (every action declared,
 the roles as an enumerated `Role` type, the request context's shape). Any problem refuses the whole
 set with a `PolicyError` naming file, line, column and problem. `PolicySet.check` lists every
-problem instead, for `vault policy check`.
+problem instead, for `vault policy check`. `PolicySet.from_texts` and `PolicySet.check_texts` do the
+same for a set held in memory (file name → text), as the vault stores its active versions: nothing
+is written to disk to load them.
 
 A loaded set has a stable `digest` (SHA-256 over the canonical list of file names and contents),
 which the vault uses to version its active policy set.
@@ -76,7 +78,7 @@ class PolicySet:
     def __init__(
         self,
         *,
-        directory: Path,
+        directory: Path | None,
         texts: Mapping[str, str],
         policies: Sequence[PolicyInfo],
         roles: Sequence[str],
@@ -107,21 +109,46 @@ class PolicySet:
             PolicyError: any file is missing, unreadable, fails to parse or to validate; the
                 message names the first problem as `file:line:column: problem`.
         """
-        loaded, problems = _Loader(directory).run()
-        if loaded is None or problems:
-            first = problems[0] if problems else Problem(str(directory), 0, 0, "not loaded")
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise PolicyError(
-                f"invalid policies in {directory}: {first}{more}",
-                problems,
-                hint=f"run `vault policy check {directory}` to list every problem",
-            )
-        return loaded
+        loaded, problems = _Loader(str(directory)).run_directory(directory)
+        return _loaded_or_raise(
+            loaded,
+            problems,
+            str(directory),
+            hint=f"run `vault policy check {directory}` to list every problem",
+        )
 
     @classmethod
     def check(cls, directory: Path) -> list[Problem]:
         """Every problem with a policy directory, without raising; empty when it loads."""
-        return _Loader(directory).run()[1]
+        return _Loader(str(directory)).run_directory(directory)[1]
+
+    @classmethod
+    def from_texts(
+        cls, texts: Mapping[str, str], *, origin: str = "the stored policies"
+    ) -> PolicySet:
+        """Parse and validate a policy set held in memory, exactly as `load` does a directory.
+
+        Args:
+            texts: file name → text: `schema.cedarschema` and `*.cedar` files (bare names).
+            origin: what to call the set in messages, e.g. "policy version 3".
+
+        Returns:
+            The validated policy set (its `directory` is None).
+
+        Raises:
+            PolicyError: a name that is not a policy file, or any problem `load` would report.
+        """
+        loaded, problems = _Loader(origin).run_texts(texts)
+        return _loaded_or_raise(
+            loaded, problems, origin, hint="`vault policy check DIR` lists every problem of a set"
+        )
+
+    @classmethod
+    def check_texts(
+        cls, texts: Mapping[str, str], *, origin: str = "the stored policies"
+    ) -> list[Problem]:
+        """Every problem with a policy set held in memory; empty when it loads."""
+        return _Loader(origin).run_texts(texts)[1]
 
     @property
     def text_by_file(self) -> Mapping[str, str]:
@@ -148,8 +175,23 @@ class PolicySet:
 
 
 def shipped_policy_dir() -> Path:
-    """The `policies/` directory shipped beside the `vault` package (source checkouts)."""
-    return Path(__file__).resolve().parents[2] / "policies"
+    """The shipped policies, as package data: `vault/policy/shipped/`.
+
+    The project's `policies/` directory is the source of truth; `vault/policy/shipped/` is a
+    byte-for-byte copy installed with the package (a test keeps the two identical), so an
+    installed wheel finds its policies exactly as a source checkout does.
+    """
+    return Path(__file__).resolve().parent / "shipped"
+
+
+def _loaded_or_raise(
+    loaded: PolicySet | None, problems: list[Problem], origin: str, *, hint: str
+) -> PolicySet:
+    if loaded is not None and not problems:
+        return loaded
+    first = problems[0] if problems else Problem(origin, 0, 0, "not loaded")
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise PolicyError(f"invalid policies in {origin}: {first}{more}", problems, hint=hint)
 
 
 def digest_texts(texts: Mapping[str, str]) -> str:
@@ -162,6 +204,14 @@ def digest_texts(texts: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse_error(text: str) -> str | None:
     try:
         cedarpy.PolicySet.from_str(text)
@@ -171,29 +221,58 @@ def _parse_error(text: str) -> str | None:
 
 
 class _Loader:
-    """One pass over a directory, collecting every problem on the way."""
+    """One pass over a directory (or a mapping of texts), collecting every problem on the way."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.directory: Path | None = None
         self.problems: list[Problem] = []
         self.texts: dict[str, str] = {}
 
-    def run(self) -> tuple[PolicySet | None, list[Problem]]:
-        if not self.directory.is_dir():
-            return None, [Problem(str(self.directory), 0, 0, "not a directory")]
-        schema_text = self._read(self.directory / SCHEMA_FILE, missing="the schema is missing")
-        files = sorted(p for p in self.directory.glob(POLICY_GLOB) if p.is_file())
-        if not files:
-            self._problem(str(self.directory), 0, 0, f"no {POLICY_GLOB} policy files")
+    def run_directory(self, directory: Path) -> tuple[PolicySet | None, list[Problem]]:
+        self.directory = directory
+        if not directory.is_dir():
+            return None, [Problem(str(directory), 0, 0, "not a directory")]
+        schema_text = self._read(directory / SCHEMA_FILE, missing="the schema is missing")
+        paths = sorted(p for p in directory.glob(POLICY_GLOB) if p.is_file())
+        files = [(path.name, text) for path in paths if (text := self._read(path)) is not None]
+        return self._run(schema_text, files, any_policy_file=bool(paths))
+
+    def run_texts(self, texts: Mapping[str, str]) -> tuple[PolicySet | None, list[Problem]]:
+        files: list[tuple[str, str]] = []
+        schema_text: str | None = None
+        for name in sorted(texts):
+            text = texts[name]
+            if "/" in name or "\\" in name or name.startswith("."):
+                self._problem(name, 0, 0, "not a bare file name")
+            elif not _encodable(text):
+                self._problem(name, 0, 0, "not UTF-8 text")
+            elif len(text.encode()) > MAX_FILE_BYTES:
+                self._problem(name, 0, 0, f"larger than {MAX_FILE_BYTES} bytes")
+            elif name == SCHEMA_FILE:
+                schema_text = text
+                self.texts[name] = text
+            elif Path(name).match(POLICY_GLOB):
+                files.append((name, text))
+                self.texts[name] = text
+            else:
+                self._problem(name, 0, 0, f"neither {SCHEMA_FILE} nor a {POLICY_GLOB} file")
+        if schema_text is None and SCHEMA_FILE not in texts:
+            self._problem(SCHEMA_FILE, 0, 0, "the schema is missing")
+        return self._run(schema_text, files, any_policy_file=bool(files))
+
+    def _run(
+        self, schema_text: str | None, files: list[tuple[str, str]], *, any_policy_file: bool
+    ) -> tuple[PolicySet | None, list[Problem]]:
+        if not any_policy_file:
+            self._problem(self.origin, 0, 0, f"no {POLICY_GLOB} policy files")
         schema = None
         if schema_text is not None:
             schema, problems = parse_schema(schema_text)
             self.problems.extend(problems)
         good: list[Statement] = []
-        for path in files:
-            text = self._read(path)
-            if text is not None:
-                good.extend(self._parse_file(path.name, text))
+        for name, text in files:
+            good.extend(self._parse_file(name, text))
         infos = self._infos(good)
         facts = SchemaFacts((), {})
         if schema is not None:
@@ -210,10 +289,10 @@ class _Loader:
         try:
             cedar_policies = cedarpy.PolicySet.from_str(combined)
         except ValueError as exc:  # every statement parsed alone, so this is not expected
-            self._problem(str(self.directory), 0, 0, f"the policies do not parse together: {exc}")
+            self._problem(self.origin, 0, 0, f"the policies do not parse together: {exc}")
             return None, self.problems
         if len(cedar_policies) != len(good):
-            self._problem(str(self.directory), 0, 0, "could not map policies to their lines")
+            self._problem(self.origin, 0, 0, "could not map policies to their lines")
             return None, self.problems
         loaded = PolicySet(
             directory=self.directory,
