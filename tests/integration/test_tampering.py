@@ -169,7 +169,7 @@ def test_an_action_whose_audit_entry_cannot_be_written_does_not_happen(
     log.mkdir()
     extra = tmp_path / "extra.txt"
     extra.write_bytes(b"must not be stored")
-    with test_vault.open() as vault, pytest.raises(AuditUnavailable):
+    with pytest.raises(AuditUnavailable), test_vault.open() as vault:
         vault.check_in([extra], collection="leak")
     log.rmdir()
     log.write_bytes(saved)

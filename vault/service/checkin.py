@@ -1,28 +1,40 @@
-"""Check-in: files and folders into a collection, with a receipt for every item.
+"""Check-in: files, folders, archives and mailboxes into a collection, with a receipt.
 
-One pass per file reads, addresses and encrypts it into `tmp/` (`ObjectStore.stage`). Staged
-objects are committed in batches: made durable and renamed into place first, then their catalog
-rows are written in one transaction. The intake's audit entry is written before anything is
-read; a closing entry records the counts and the receipt's digest once the batch is durable.
-Symlinks, FIFOs, sockets and devices are reported and skipped, never followed or opened. One bad
-item never aborts the batch; cancelling stops between files, and what was committed stays.
+Each item is read once: a `Tap` keeps its head and tail while `ObjectStore.stage` addresses and
+encrypts it into `tmp/`. The head and tail go to the sandboxed type detector, which works on the
+other core while the next item is encrypted. An item whose content is a container (by its bytes,
+never its name) is opened through a seekable view of its own staged ciphertext, and its members
+are checked in as children, recursively, within the intake's `Limits`.
+
+Staged objects are committed in batches: made durable and renamed into place first, then their
+catalog rows written in one transaction, so a row never names an object that could be lost. The
+intake's audit entry is written before anything is read; a closing entry records the counts and
+the receipt's digest. Links, FIFOs, sockets and devices are reported and skipped, never followed
+or opened. One bad item never aborts the batch; cancelling stops between chunks, and what was
+committed stays.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from vault.catalog.models import Document, Intake, Occurrence
-from vault.errors import Cancelled
+from vault.errors import Cancelled, VaultError
+from vault.ingest.containers import ContainerKind, Member, members, sniff
+from vault.ingest.detect import MAX_HEAD, MAX_TAIL, Detection, Detector, Sample
+from vault.ingest.limits import Budget, LimitExceeded, Limits
 from vault.ingest.names import escape
+from vault.ingest.tap import Tap
 from vault.ingest.walk import Found, open_regular, walk
 from vault.service.context import Context, OpenCollection
 from vault.service.receipt import ItemResult, Outcome, Progress, Receipt
@@ -30,22 +42,40 @@ from vault.store.objects import Staged
 
 BATCH_FILES = 512
 BATCH_BYTES = 256 * 1024 * 1024
+IN_FLIGHT = 128  # detections awaited at most; bounds the samples held in memory
 
 SKIP_REASONS = {
     "symlink": "symbolic link: recorded, not followed",
+    "hardlink": "hard link: recorded, not followed",
     "fifo": "named pipe: not a file, not opened",
     "socket": "socket: not a file, not opened",
     "device": "device file: not opened",
+    "dir": "folder",
     "other": "not a regular file",
     "missing": "no such file",
 }
 
 
 @dataclass
+class Origin:
+    """Where an item was found: its path, its container and what its name revealed."""
+
+    display: str  # the path shown in the receipt
+    name: str  # the document name (last path component), escaped
+    path: str  # path relative to the intake root or inside the container, escaped
+    raw_path: str  # the path as found, escaped losslessly
+    parent: str | None = None  # the container's object id
+    container: str | None = None  # the container's display path
+    depth: int = 0
+    flags: set[str] = field(default_factory=set)
+
+
+@dataclass
 class _Pending:
     staged: Staged
-    found: Found
-    display: str
+    origin: Origin
+    detection: Future[Detection]
+    receipt_index: int | None = None  # set once committed
 
 
 @dataclass
@@ -54,13 +84,22 @@ class _Run:
     collection: OpenCollection
     intake_id: int
     receipt: Receipt
+    detector: Detector
+    limits: Limits
+    budget: Budget
     progress: Callable[[Progress], None] | None
+    cancel: Callable[[], bool] | None
     total_files: int
     total_bytes: int
     pending: list[_Pending] = field(default_factory=list)
+    in_flight: deque[Future[Detection]] = field(default_factory=deque)
     pending_bytes: int = 0
     done_files: int = 0
     done_bytes: int = 0
+    flagged: int = 0
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel()
 
 
 def check_in(
@@ -70,18 +109,22 @@ def check_in(
     collection: str,
     source: str = "",
     medium: str = "",
+    limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    detector: Callable[[], Detector] = Detector,
 ) -> Receipt:
-    """Check files and folders into a collection.
+    """Check files, folders and the containers among them into a collection.
 
     Args:
         paths: files and folders to check in (folders recursively).
         collection: the collection's name.
         source: where the material came from, in the desk's words.
         medium: what it arrived on (USB stick, download, …).
-        progress: called after each file with running totals.
-        cancel: polled between files and chunks; True stops the run cleanly.
+        limits: how far containers are expanded; safe defaults.
+        progress: called after each item with running totals.
+        cancel: polled between chunks; True stops the run cleanly.
+        detector: makes the type detector (tests inject failing ones).
 
     Returns:
         The receipt; `receipt.cancelled` tells whether the run was cut short.
@@ -90,6 +133,7 @@ def check_in(
     entries = list(walk(paths))
     files = [e for e in entries if e.kind == "file"]
     roots = ", ".join(escape(str(p.absolute())) for p in paths)
+    limits = limits or Limits()
     with ctx.lock:
         ctx.audit(
             "checkin",
@@ -105,21 +149,30 @@ def check_in(
             assert intake.id is not None
             intake_id = intake.id
         receipt = Receipt(intake_id, opened.name, source)
-        run = _Run(
-            ctx, opened, intake_id, receipt, progress, len(files), sum(f.size for f in files)
-        )
-        try:
-            for entry in entries:
-                if cancel is not None and cancel():
-                    raise Cancelled("check-in cancelled")
-                _take(run, entry, cancel)
-                if len(run.pending) >= BATCH_FILES or run.pending_bytes >= BATCH_BYTES:
-                    _flush(run)
-            _flush(run)
-        except Cancelled:
-            ctx.store.discard([p.staged for p in run.pending])
-            run.pending.clear()
-            receipt.cancelled = True
+        with detector() as running:
+            run = _Run(
+                ctx,
+                opened,
+                intake_id,
+                receipt,
+                running,
+                limits,
+                Budget(limits),
+                progress,
+                cancel,
+                len(files),
+                sum(f.size for f in files),
+            )
+            try:
+                for entry in entries:
+                    if run.cancelled():
+                        raise Cancelled("check-in cancelled")
+                    _take(run, entry)
+                _flush(run)
+            except Cancelled:
+                ctx.store.discard([p.staged for p in run.pending])
+                run.pending.clear()
+                receipt.cancelled = True
         ctx.audit(
             "checkin-done",
             opened.cid,
@@ -133,34 +186,170 @@ def check_in(
     return receipt
 
 
-def _take(run: _Run, entry: Found, cancel: Callable[[], bool] | None) -> None:
+def _take(run: _Run, entry: Found) -> None:
     display = escape(str(entry.path))
     if entry.kind == "dir":
         return
     if entry.kind != "file":
         reason = entry.error or SKIP_REASONS[entry.kind]
         outcome: Outcome = "failed" if entry.kind == "missing" or entry.error else "skipped"
-        run.receipt.items.append(ItemResult(display, outcome, reason=reason))
+        _record(run, ItemResult(display, outcome, reason=reason))
         return
-    secret = run.collection.secret
+    origin = Origin(
+        display=display,
+        name=escape(entry.path.name),
+        path=escape(entry.rel),
+        raw_path=entry.rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"),
+    )
     try:
-        with open_regular(entry) as src:
-            staged = run.ctx.store.stage(
-                src, id_key=secret.id_key, recipient=secret.current.recipient, cancelled=cancel
-            )
+        source = open_regular(entry)
     except OSError as exc:
-        run.receipt.items.append(
-            ItemResult(display, "failed", reason=f"cannot read: {exc.strerror or exc}")
-        )
+        _record(run, ItemResult(display, "failed", reason=f"cannot read: {exc.strerror or exc}"))
         return
-    run.pending.append(_Pending(staged, entry, display))
+    with source:
+        _store(run, source, origin)
+
+
+def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
+    """Stage one item, send it to detection, and open it if it is a container."""
+    secret = run.collection.secret
+    tap = Tap(source, head=MAX_HEAD, tail=MAX_TAIL)
+    try:
+        staged = run.ctx.store.stage(
+            tap,  # type: ignore[arg-type]  # only read() is used
+            id_key=secret.id_key,
+            recipient=secret.current.recipient,
+            cancelled=run.cancelled,
+        )
+    except LimitExceeded as exc:
+        # Only a container member's stream has limits: the container stops expanding.
+        _record(run, _failed(origin, exc.message, exc.flag))
+        raise
+    except (VaultError, OSError) as exc:
+        if isinstance(exc, Cancelled):
+            raise
+        reason = exc.message if isinstance(exc, VaultError) else f"cannot read: {exc}"
+        _record(run, _failed(origin, reason))
+        return
+    future = run.detector.submit(Sample(origin.name, tap.head, tap.tail, staged.size))
+    pending = _Pending(staged, origin, future)
+    run.pending.append(pending)
     run.pending_bytes += staged.size
     run.done_files += 1
     run.done_bytes += staged.size
+    _throttle(run, future)
+    kind = sniff(tap.head)
+    if kind is not None and not _document_package(kind, tap.head):
+        _expand(run, pending, kind)
+    if len(run.pending) >= BATCH_FILES or run.pending_bytes >= BATCH_BYTES:
+        _flush(run)
     if run.progress is not None:
         run.progress(
-            Progress(run.done_files, run.done_bytes, run.total_files, run.total_bytes, 0, display)
+            Progress(
+                run.done_files,
+                run.done_bytes,
+                run.total_files,
+                run.total_bytes,
+                run.flagged,
+                origin.display,
+            )
         )
+
+
+def _expand(run: _Run, container: _Pending, kind: ContainerKind) -> None:
+    """Check in a container's members as its children; flag the container if a limit trips."""
+    origin = container.origin
+    keys = run.collection.secret.object_keys
+    try:
+        with run.ctx.store.open_staged(container.staged, keys=keys) as view:
+            for member in members(
+                kind,
+                view,
+                name=origin.name,
+                limits=run.limits,
+                budget=run.budget,
+                depth=origin.depth + 1,
+            ):
+                _member(run, container, member)
+    except LimitExceeded as exc:
+        _flag_late(run, container, {exc.flag, "partially-expanded"})
+    except VaultError as exc:
+        if isinstance(exc, Cancelled):
+            raise
+        _flag_late(run, container, {"container-error", *getattr(exc, "flags", ())})
+
+
+def _flag_late(run: _Run, container: _Pending, flags: set[str]) -> None:
+    """Flag a container whose trouble showed only while its members were read.
+
+    A long container may already have been committed with an earlier batch: then its row and
+    its receipt line are amended.
+    """
+    container.origin.flags.update(flags)
+    if container.receipt_index is None:
+        return  # still pending: the flags go in with its row
+    oid = container.staged.oid
+    with Session(run.collection.catalog) as session:
+        row = session.get(Document, oid)
+        if row is not None:
+            row.flags = _merge(row.flags, sorted(flags))
+            session.add(row)
+            session.commit()
+    item = run.receipt.items[container.receipt_index]
+    run.receipt.items[container.receipt_index] = replace(
+        item, flags=tuple(sorted(set(item.flags) | flags))
+    )
+
+
+def _member(run: _Run, container: _Pending, member: Member) -> None:
+    parent = container.origin
+    origin = Origin(
+        display=f"{parent.display}!/{member.path.display}",
+        name=member.path.name,
+        path=member.path.display,
+        raw_path=member.path.raw,
+        parent=container.staged.oid,
+        container=parent.display,
+        depth=parent.depth + 1,
+        flags=set(member.flags),
+    )
+    if member.kind == "dir":
+        return  # a folder has no content; its members carry their own paths
+    if member.kind != "file":
+        reason = SKIP_REASONS.get(member.kind, SKIP_REASONS["other"])
+        if member.link_target is not None:
+            reason += f" (target {member.link_target})"
+        _record(
+            run,
+            ItemResult(
+                origin.path,
+                "skipped",
+                container=parent.display,
+                flags=tuple(sorted(origin.flags)),
+                reason=reason,
+            ),
+        )
+        return
+    with member.open() as stream:
+        _store(run, stream, origin)
+
+
+def _document_package(kind: ContainerKind, head: bytes) -> bool:
+    """Office, OpenDocument, EPUB and Java files are zips, but they are documents: they are
+    stored and flagged whole (macros, external links), not exploded into their XML parts."""
+    if kind is not ContainerKind.ZIP:
+        return False
+    return (
+        b"[Content_Types].xml" in head
+        or head[30:38] == b"mimetype"  # ODF and EPUB: the first entry's name
+        or b"META-INF/MANIFEST.MF" in head[:4096]
+    )
+
+
+def _throttle(run: _Run, future: Future[Detection]) -> None:
+    run.in_flight.append(future)
+    while len(run.in_flight) > IN_FLIGHT:
+        run.in_flight.popleft().result()
 
 
 def _flush(run: _Run) -> None:
@@ -168,51 +357,94 @@ def _flush(run: _Run) -> None:
     if not run.pending:
         return
     ctx, opened = run.ctx, run.collection
+    detections = [p.detection.result() for p in run.pending]
     fresh = ctx.store.commit([p.staged for p in run.pending])
     now = ctx.clock.now()
-    oids = {p.staged.oid for p in run.pending}
-    documents: list[dict[str, object]] = []
+    documents: dict[str, dict[str, object]] = {}
     occurrences: list[dict[str, object]] = []
     with Session(opened.catalog) as session:
-        known = set(session.exec(select(Document.oid).where(col(Document.oid).in_(oids))))
-        for pending, new in zip(run.pending, fresh, strict=True):
-            staged = pending.staged
-            is_new = staged.oid not in known
-            if is_new:
-                known.add(staged.oid)
-                documents.append(
-                    {
-                        "oid": staged.oid,
-                        "name": escape(pending.found.path.name),
-                        "size": staged.size,
-                        "sha256": staged.sha256,
-                        "key_version": opened.secret.version,
-                        "mime": "application/octet-stream",
-                        "description": "",
-                        "flags": "",
-                        "status": "unverified",
-                        "first_seen": now,
-                    }
-                )
+        oids = {p.staged.oid for p in run.pending}
+        known = {
+            row.oid: row.flags
+            for row in session.exec(select(Document).where(col(Document.oid).in_(oids)))
+        }
+        for pending, detection, new in zip(run.pending, detections, fresh, strict=True):
+            staged, origin = pending.staged, pending.origin
+            flags = sorted(origin.flags | detection.flags)
+            if staged.oid in documents:
+                row = documents[staged.oid]
+                row["flags"] = _merge(str(row["flags"]), flags)
+                outcome: Outcome = "duplicate"
+            elif staged.oid in known:
+                merged = _merge(known[staged.oid], flags)
+                if merged != known[staged.oid]:
+                    session.execute(
+                        update(Document).where(col(Document.oid) == staged.oid).values(flags=merged)
+                    )
+                    known[staged.oid] = merged
+                outcome = "duplicate"
+            else:
+                documents[staged.oid] = {
+                    "oid": staged.oid,
+                    "name": origin.name,
+                    "size": staged.size,
+                    "sha256": staged.sha256,
+                    "key_version": opened.secret.version,
+                    "mime": detection.mime,
+                    "description": detection.description,
+                    "flags": ",".join(flags),
+                    "status": "unverified",
+                    "first_seen": now,
+                }
+                outcome = "new" if new else "duplicate"
             occurrences.append(
                 {
                     "oid": staged.oid,
                     "intake_id": run.intake_id,
-                    "parent_oid": None,
-                    "path": escape(pending.found.rel),
-                    "raw_path": os.fsencode(pending.found.rel).decode("utf-8", "backslashreplace"),
+                    "parent_oid": origin.parent,
+                    "path": origin.path,
+                    "raw_path": origin.raw_path,
                 }
             )
-            result: Outcome = "new" if is_new and new else "duplicate"
-            run.receipt.items.append(
-                ItemResult(pending.display, result, oid=staged.oid, size=staged.size)
+            pending.receipt_index = len(run.receipt.items)
+            _record(
+                run,
+                ItemResult(
+                    origin.display if origin.container is None else origin.path,
+                    outcome,
+                    oid=staged.oid,
+                    size=staged.size,
+                    container=origin.container,
+                    flags=tuple(flags),
+                ),
             )
         if documents:
-            session.execute(insert(Document), documents)
+            session.execute(insert(Document), list(documents.values()))
         session.execute(insert(Occurrence), occurrences)
         session.commit()
     run.pending.clear()
+    run.in_flight.clear()
     run.pending_bytes = 0
+
+
+def _merge(existing: str, flags: list[str]) -> str:
+    return ",".join(sorted({f for f in existing.split(",") if f} | set(flags)))
+
+
+def _failed(origin: Origin, reason: str, *flags: str) -> ItemResult:
+    return ItemResult(
+        origin.display if origin.container is None else origin.path,
+        "failed",
+        container=origin.container,
+        flags=tuple(sorted(origin.flags | set(flags))),
+        reason=reason,
+    )
+
+
+def _record(run: _Run, item: ItemResult) -> None:
+    run.receipt.items.append(item)
+    if item.flags:
+        run.flagged += 1
 
 
 def _digest(receipt: Receipt) -> str:

@@ -214,6 +214,15 @@ class ObjectStore:
         )
         return io.BufferedReader(raw, buffer_size=CHUNK)
 
+    def open_staged(self, staged: Staged, *, keys: ObjectKeys) -> BinaryIO:
+        """A seekable view of a staged object's plaintext, before it is committed.
+
+        Lets check-in open a container it has just encrypted (a zip needs seeking) without
+        reading the source twice or putting plaintext on disk.
+        """
+        reader = ChunkReader(staged.tmp.open("rb"), keys.identities, close_source=True)
+        return io.BufferedReader(_Bounded(reader, staged.size), buffer_size=CHUNK)
+
     def _chunks(self, oid: str, identities: Sequence[Identity]) -> Iterator[bytes]:
         try:
             handle = self.path(oid).open("rb")
