@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-vault
 
-.PHONY: demo test lint typecheck pytest wheelhouse clean
+.PHONY: demo test lint typecheck pytest wheelhouse wheelhouse-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,21 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Hash-pinned wheels of the project and every runtime dependency, for the air-gapped machine.
+wheelhouse: $(STAMP)
+	rm -rf wheelhouse
+	$(BIN)/pip wheel --quiet --wheel-dir wheelhouse .
+	$(BIN)/python .ci/wheelhouse.py wheelhouse
+
+# Prove the wheelhouse installs with no index at all.
+wheelhouse-check: wheelhouse
+	rm -rf .wheelhouse-venv
+	$(PYTHON) -m venv .wheelhouse-venv
+	.wheelhouse-venv/bin/pip install --quiet --no-index --find-links wheelhouse \
+		--require-hashes -r wheelhouse/requirements.txt
+	.wheelhouse-venv/bin/vault --help >/dev/null
+	rm -rf .wheelhouse-venv
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
