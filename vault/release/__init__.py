@@ -1,0 +1,1 @@
+"""Release: signed requests, approvals, bundles and their verification (DESIGN §9)."""
