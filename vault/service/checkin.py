@@ -68,6 +68,7 @@ class Origin:
     container: str | None = None  # the container's display path
     depth: int = 0
     flags: set[str] = field(default_factory=set)
+    ancestors: frozenset[str] = frozenset()  # object ids of the containers above it
 
 
 @dataclass
@@ -239,7 +240,9 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
     run.done_bytes += staged.size
     _throttle(run, future)
     kind = sniff(tap.head)
-    if kind is not None and not _document_package(kind, tap.head):
+    if staged.oid in origin.ancestors:
+        origin.flags.add("recursive-container")  # a quine: it contains itself; never reopened
+    elif kind is not None and not _document_package(kind, tap.head):
         _expand(run, pending, kind)
     if len(run.pending) >= BATCH_FILES or run.pending_bytes >= BATCH_BYTES:
         _flush(run)
@@ -312,6 +315,7 @@ def _member(run: _Run, container: _Pending, member: Member) -> None:
         container=parent.display,
         depth=parent.depth + 1,
         flags=set(member.flags),
+        ancestors=parent.ancestors | {container.staged.oid},
     )
     if member.kind == "dir":
         return  # a folder has no content; its members carry their own paths
