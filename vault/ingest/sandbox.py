@@ -1,4 +1,9 @@
-"""A pool of sandboxed detection worker processes, driven by one event-loop thread.
+"""A pool of sandboxed worker processes, driven by one event-loop thread.
+
+What the workers compute, and how it crosses the pipes, is the pool's codec
+(`vault.ingest.sandbox_codec`): type detection by default, text extraction for search in
+`vault.review.extract`. Below, "sample" is whatever a codec's requests are and `type-unknown` is
+whatever its `failed` result is.
 
 Workers are started with the `spawn` method (a fresh interpreter: nothing inherited from a
 process that may hold threads, locks, keys or SQLite handles; and, unlike `forkserver`, no
@@ -23,14 +28,15 @@ import selectors
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Generic, cast
 
 from vault.ingest import sandbox_protocol as proto
-from vault.ingest.detect_model import Detection, DetectorUnavailable, Sample
+from vault.ingest.sandbox_codec import DETECTION, Codec, RequestT, ResultT
 from vault.ingest.sandbox_handle import Job, WorkerHandle
-from vault.ingest.sandbox_worker import Analyse, WorkerLimits
+from vault.ingest.sandbox_worker import WorkerLimits
 
 _MAX_START_FAILURES = 3
 
@@ -56,7 +62,7 @@ class PoolStats:
     detected: int = 0
 
 
-class WorkerPool:
+class WorkerPool(Generic[RequestT, ResultT]):
     """Sandboxed workers behind a queue; see the module docstring.
 
     Args:
@@ -68,33 +74,36 @@ class WorkerPool:
         start_timeout: seconds a new worker may take to load libmagic and say it is ready.
         batch_size: most samples sent to a worker at once.
         batch_bytes: most sample bytes sent to a worker at once (at least one sample is sent).
+        codec: what the workers compute and how it crosses the pipes (default: detection).
 
     Raises:
-        DetectorUnavailable: no worker could be started.
+        DetectorUnavailable: no worker could be started (the codec's `unavailable` error).
     """
 
     def __init__(
         self,
         *,
         workers: int,
-        analyse: Analyse,
+        analyse: Callable[[RequestT], ResultT],
         limits: WorkerLimits,
         timeout: float,
         start_timeout: float = 60.0,
         batch_size: int = 64,
         batch_bytes: int = 4 * 1024 * 1024,
+        codec: Codec[RequestT, ResultT] | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError("a pool needs at least one worker")
         self._analyse, self._limits, self._timeout = analyse, limits, timeout
+        self._codec = codec if codec is not None else cast(Codec[RequestT, ResultT], DETECTION)
         self._start_timeout = start_timeout
         self._batch_size, self._batch_bytes = batch_size, batch_bytes
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()  # guards _queue, _closing and _broken
-        self._queue: deque[Job] = deque()
+        self._queue: deque[Job[RequestT, ResultT]] = deque()
         self._seq = itertools.count()
         self._closing = False
-        self._broken: DetectorUnavailable | None = None
+        self._broken: Exception | None = None
         self._ready = threading.Event()
         self.stats = PoolStats()
         self._selector = selectors.DefaultSelector()
@@ -102,7 +111,7 @@ class WorkerPool:
         for fd in (self._wake_r, self._wake_w):
             os.set_blocking(fd, False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-        self._workers: list[WorkerHandle | None] = []
+        self._workers: list[WorkerHandle[RequestT, ResultT] | None] = []
         try:
             for _ in range(workers):
                 self._workers.append(self._spawn(0))
@@ -110,7 +119,9 @@ class WorkerPool:
             for worker in self._live():
                 worker.stop(kill=True)
             raise
-        self._thread = threading.Thread(target=self._run, name="vault-detect", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"vault-{self._codec.label}", daemon=True
+        )
         self._thread.start()
         self._ready.wait()
         if self._broken is not None:
@@ -119,9 +130,12 @@ class WorkerPool:
 
     # -- the caller's side -------------------------------------------------------------------
 
-    def submit_many(self, samples: Iterable[Sample]) -> list[Future[Detection]]:
-        """Queue samples; each future completes with a Detection, never with a sample's error."""
-        jobs = [Job(next(self._seq), sample, Future()) for sample in samples]
+    def submit_many(self, samples: Iterable[RequestT]) -> list[Future[ResultT]]:
+        """Queue samples; each future completes with a result, never with a sample's error."""
+        jobs: list[Job[RequestT, ResultT]] = [
+            Job(next(self._seq), sample, Future(), cost=self._codec.cost(sample))
+            for sample in samples
+        ]
         with self._lock:
             if self._closing:
                 raise RuntimeError("the detector is closed")
@@ -191,16 +205,17 @@ class WorkerPool:
                 return True
             return self._closing and not self._queue and all(w.idle for w in self._live())
 
-    def _live(self) -> list[WorkerHandle]:
+    def _live(self) -> list[WorkerHandle[RequestT, ResultT]]:
         return [w for w in self._workers if w is not None]
 
-    def _spawn(self, failures: int) -> WorkerHandle:
+    def _spawn(self, failures: int) -> WorkerHandle[RequestT, ResultT]:
         worker = WorkerHandle.spawn(
             self._ctx,
             self._analyse,
             self._limits,
             start_timeout=self._start_timeout,
             failures=failures,
+            codec=self._codec,
         )
         self.stats.started += 1
         self._selector.register(worker.from_worker.fileno(), selectors.EVENT_READ, (worker, "read"))
@@ -222,9 +237,9 @@ class WorkerPool:
                 )
                 self._write(worker)
 
-    def _take_batch(self, share: int) -> list[Job]:
+    def _take_batch(self, share: int) -> list[Job[RequestT, ResultT]]:
         """Up to `share` queued jobs (and the batch limits), skipping cancelled ones."""
-        batch: list[Job] = []
+        batch: list[Job[RequestT, ResultT]] = []
         size = 0
         while self._queue and len(batch) < min(self._batch_size, share):
             job = self._queue[0]
@@ -237,11 +252,11 @@ class WorkerPool:
                 size += job.cost
         return batch
 
-    def _write(self, worker: WorkerHandle) -> None:
+    def _write(self, worker: WorkerHandle[RequestT, ResultT]) -> None:
         if worker.write():
             self._selector.unregister(worker.to_worker.fileno())
 
-    def _hear(self, worker: WorkerHandle) -> bool:
+    def _hear(self, worker: WorkerHandle[RequestT, ResultT]) -> bool:
         """Act on everything the worker has said; False when its pipe is closed."""
         heard = worker.read()
         for reply in heard.replies:
@@ -253,7 +268,9 @@ class WorkerPool:
             self._retire(worker, "worker sent a malformed reply", kill=True)
         return heard.open
 
-    def _on_reply(self, worker: WorkerHandle, reply: proto.Reply) -> None:
+    def _on_reply(
+        self, worker: WorkerHandle[RequestT, ResultT], reply: proto.Reply[ResultT]
+    ) -> None:
         if reply.kind == proto.READY and worker.starting:
             worker.starting, worker.failures = False, 0
             self._note_ready()
@@ -264,9 +281,9 @@ class WorkerPool:
             self.stats.retired += 1
             self._retire(worker, None)
         else:
-            assert reply.detection is not None
+            assert reply.result is not None
             self.stats.detected += 1
-            worker.jobs.popleft().future.set_result(reply.detection)
+            worker.jobs.popleft().future.set_result(reply.result)
             worker.deadline = time.monotonic() + self._timeout
 
     def _check_deadlines(self) -> None:
@@ -286,7 +303,9 @@ class WorkerPool:
                 self.stats.timed_out += 1
                 self._retire(worker, f"timed out after {self._timeout:g} s", kill=True)
 
-    def _retire(self, worker: WorkerHandle, reason: str | None, *, kill: bool = False) -> None:
+    def _retire(
+        self, worker: WorkerHandle[RequestT, ResultT], reason: str | None, *, kill: bool = False
+    ) -> None:
         """Take a worker out of the pool, settle its jobs and start a replacement.
 
         With a reason, the job it was on becomes `type-unknown` for that reason; without one
@@ -302,7 +321,7 @@ class WorkerPool:
         worker.stop(kill=kill)
         if worker.jobs and reason is not None:
             self.stats.crashed += 0 if reason.startswith("timed out") else 1
-            worker.jobs.popleft().future.set_result(Detection.unknown(reason))
+            worker.jobs.popleft().future.set_result(self._codec.failed(reason))
         with self._lock:
             self._queue.extendleft(reversed(worker.jobs))
         worker.jobs.clear()
@@ -327,7 +346,7 @@ class WorkerPool:
             self._ready.set()
 
     def _fail_all(self, reason: str) -> None:
-        error = DetectorUnavailable(f"type detection is unavailable ({reason})")
+        error = self._codec.unavailable(reason)
         with self._lock:
             if self._broken is None:
                 self._broken = error

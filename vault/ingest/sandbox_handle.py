@@ -1,8 +1,9 @@
-"""The vault's side of one detection worker process: start it, feed it, hear it, stop it.
+"""The vault's side of one sandboxed worker process: start it, feed it, hear it, stop it.
 
 A `WorkerHandle` owns the process and the parent's ends of its two pipes, both non-blocking:
 `write` sends as much of the pending batch as the pipe takes, `read` takes whatever the worker
-has written and returns the complete replies in it (checked by `sandbox_protocol.parse_reply`).
+has written and returns the complete replies in it (checked by its codec's `parse_reply`, at
+most the codec's `max_reply` bytes each).
 Nothing here ever waits on the worker: a silent, stuck or hostile worker can delay nothing but
 its own samples, and `stop` kills it if it does not exit.
 """
@@ -14,36 +15,38 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext
 from multiprocessing.process import BaseProcess
+from typing import Generic, cast
 
 from vault.ingest import sandbox_protocol as proto
-from vault.ingest.detect_model import Detection, Sample
-from vault.ingest.sandbox_worker import Analyse, WorkerLimits, worker_main
+from vault.ingest.sandbox_codec import DETECTION, Codec, RequestT, ResultT
+from vault.ingest.sandbox_worker import WorkerLimits, worker_main
 
 _READ_CHUNK = 256 * 1024
 
 
 @dataclass(eq=False)
-class Job:
-    """One submitted sample and the future its caller holds."""
+class Job(Generic[RequestT, ResultT]):
+    """One submitted sample and the future its caller holds.
+
+    Attributes:
+        cost: the bytes it adds to a batch (the codec's `cost` of the sample).
+    """
 
     seq: int
-    sample: Sample
-    future: Future[Detection]
+    sample: RequestT
+    future: Future[ResultT]
     running: bool = False
-
-    @property
-    def cost(self) -> int:
-        """The bytes it adds to a batch."""
-        return len(self.sample.head) + len(self.sample.tail)
+    cost: int = 0
 
 
 @dataclass
-class Heard:
+class Heard(Generic[ResultT]):
     """What one read of a worker's pipe brought.
 
     Attributes:
@@ -52,19 +55,20 @@ class Heard:
         malformed: something that is not a reply followed them.
     """
 
-    replies: list[proto.Reply] = field(default_factory=list)
+    replies: list[proto.Reply[ResultT]] = field(default_factory=list)
     open: bool = True
     malformed: bool = False
 
 
 @dataclass(eq=False)
-class WorkerHandle:
+class WorkerHandle(Generic[RequestT, ResultT]):
     """One worker process, its pipes, and the jobs it holds, oldest first.
 
     Attributes:
         proc: the process.
         to_worker: the parent's (writing) end of the request pipe.
         from_worker: the parent's (reading) end of the reply pipe.
+        codec: how its batches and replies are framed and checked.
         starting: it has not said it is ready yet.
         deadline: when the current sample (or the start) must be answered by.
         jobs: samples sent and not answered, in the order the worker takes them.
@@ -75,9 +79,10 @@ class WorkerHandle:
     proc: BaseProcess
     to_worker: Connection
     from_worker: Connection
+    codec: Codec[RequestT, ResultT]
     starting: bool = True
     deadline: float = 0.0
-    jobs: deque[Job] = field(default_factory=deque)
+    jobs: deque[Job[RequestT, ResultT]] = field(default_factory=deque)
     failures: int = 0
     retired: bool = False
     inbox: bytearray = field(default_factory=bytearray)
@@ -87,20 +92,23 @@ class WorkerHandle:
     def spawn(
         cls,
         ctx: SpawnContext,
-        analyse: Analyse,
+        analyse: Callable[[RequestT], ResultT],
         limits: WorkerLimits,
         *,
         start_timeout: float,
         failures: int,
-    ) -> WorkerHandle:
-        """Start a worker process (it says READY once libmagic is loaded and it is locked)."""
+        codec: Codec[RequestT, ResultT] | None = None,
+    ) -> WorkerHandle[RequestT, ResultT]:
+        """Start a worker process (it says READY once its codec has loaded what it needs, such
+        as libmagic, and it is locked down). The codec defaults to type detection."""
+        kind = codec if codec is not None else cast(Codec[RequestT, ResultT], DETECTION)
         requests_r, requests_w = ctx.Pipe(duplex=False)
         replies_r, replies_w = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=worker_main,
-            name="vault-detect-worker",
+            name=f"vault-{kind.label}-worker",
             daemon=True,
-            args=(requests_r, replies_w, analyse, limits),
+            args=(requests_r, replies_w, analyse, limits, kind),
         )
         try:
             proc.start()
@@ -110,17 +118,17 @@ class WorkerHandle:
         for conn in (requests_w, replies_r):
             os.set_blocking(conn.fileno(), False)
         deadline = time.monotonic() + start_timeout
-        return cls(proc, requests_w, replies_r, failures=failures, deadline=deadline)
+        return cls(proc, requests_w, replies_r, kind, failures=failures, deadline=deadline)
 
     @property
     def idle(self) -> bool:
         """Ready and holding no job."""
         return not self.starting and not self.jobs
 
-    def send(self, batch: list[Job], timeout: float) -> None:
+    def send(self, batch: list[Job[RequestT, ResultT]], timeout: float) -> None:
         """Take a batch: queue its frame for `write` and start the first sample's clock."""
         self.jobs.extend(batch)
-        self.outbox = memoryview(proto.encode_batch([(job.seq, job.sample) for job in batch]))
+        self.outbox = memoryview(self.codec.encode_batch([(job.seq, job.sample) for job in batch]))
         self.deadline = time.monotonic() + timeout
 
     def write(self) -> bool:
@@ -138,9 +146,9 @@ class WorkerHandle:
         self.outbox = None
         return True
 
-    def read(self) -> Heard:
+    def read(self) -> Heard[ResultT]:
         """Everything the worker has written so far, as complete replies."""
-        heard = Heard()
+        heard: Heard[ResultT] = Heard()
         while True:
             try:
                 chunk = os.read(self.from_worker.fileno(), _READ_CHUNK)
@@ -158,15 +166,15 @@ class WorkerHandle:
                 heard.malformed = True
                 return heard
 
-    def _parse(self, replies: list[proto.Reply]) -> None:
+    def _parse(self, replies: list[proto.Reply[ResultT]]) -> None:
         while len(self.inbox) >= proto.HEADER.size:
             (length,) = proto.HEADER.unpack_from(self.inbox)
-            if not 0 < length <= proto.MAX_REPLY:
+            if not 0 < length <= self.codec.max_reply:
                 raise proto.ProtocolError("bad frame length")
             end = proto.HEADER.size + length
             if len(self.inbox) < end:
                 return
-            replies.append(proto.parse_reply(bytes(self.inbox[proto.HEADER.size : end])))
+            replies.append(self.codec.parse_reply(bytes(self.inbox[proto.HEADER.size : end])))
             del self.inbox[:end]
 
     def exit_reason(self) -> str:

@@ -19,6 +19,7 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from vault.ingest.detect_model import Detection, Sample, escape_text
 from vault.ingest.flags import FLAGS
@@ -37,6 +38,8 @@ RESULT = b"D"
 RETIRE = b"X"
 BATCH = b"B"
 QUIT = b"Q"
+
+ResultT = TypeVar("ResultT")
 
 
 class ProtocolError(Exception):
@@ -103,21 +106,29 @@ def encode_retire(next_seq: int) -> bytes:
 
 
 @dataclass(frozen=True)
-class Reply:
+class Reply(Generic[ResultT]):
     """A parsed worker reply.
+
+    The frame kinds are shared by every kind of sandboxed worker (`sandbox_codec.Codec`); only
+    the result's format differs.
 
     Attributes:
         kind: `READY`, `RESULT` or `RETIRE`.
         seq: the sample it is about (for `RESULT` and `RETIRE`).
-        detection: the result (for `RESULT`).
+        result: the result (for `RESULT`).
     """
 
     kind: bytes
     seq: int = -1
-    detection: Detection | None = None
+    result: ResultT | None = None
+
+    @property
+    def detection(self) -> ResultT | None:
+        """The result, by the name type detection's callers know it."""
+        return self.result
 
 
-def parse_reply(payload: bytes) -> Reply:
+def parse_reply(payload: bytes) -> Reply[Detection]:
     """Check and decode one reply payload from an untrusted worker.
 
     Raises:

@@ -1,12 +1,14 @@
-"""A detection worker process: lock itself down, then analyse samples until told to stop.
+"""A sandboxed worker process: lock itself down, then analyse samples until told to stop.
 
-Order matters. The worker first loads libmagic and its database (the only files it opens), then
-applies its limits: no core dumps, bounded address space and CPU time, no file writes
-(`RLIMIT_FSIZE` 0), no new file descriptors (`RLIMIT_NOFILE` 0, which also rules out sockets and
-pipes), no new processes where the kernel enforces it, no privilege gain through exec, not
-ptrace-able, and — when started as root — the unprivileged `nobody` ids, so the limits cannot be
-raised again. Only then does it read a sample. Its standard streams point at /dev/null so nothing
-a sample provokes can reach the user's terminal.
+What it computes comes from its codec (`vault.ingest.sandbox_codec`: type detection with libmagic
+unless told otherwise). Order matters. The worker first has the codec load what it needs (for
+detection, libmagic and its database: the only files it opens), then applies its limits: no core
+dumps, bounded address space and CPU time, no file writes (`RLIMIT_FSIZE` 0), no new file
+descriptors (`RLIMIT_NOFILE` 0, which also rules out sockets and pipes), no new processes where the
+kernel enforces it, no privilege gain through exec, not ptrace-able, and — when started as root —
+the unprivileged `nobody` ids, so the limits cannot be raised again. Only then does it read a
+sample. Its standard streams point at /dev/null so nothing a sample provokes can reach the user's
+terminal.
 
 CPU time is limited per sample: before each sample the soft `RLIMIT_CPU` is moved to the time used
 so far plus `cpu_seconds`; the hard limit is a lifetime budget, and a worker close to it retires
@@ -26,10 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
+from typing import cast
 
-from vault.ingest import detect_magic, flags_rules
 from vault.ingest import sandbox_protocol as proto
 from vault.ingest.detect_model import Detection, Sample
+from vault.ingest.sandbox_codec import DETECTION, Codec, RequestT, ResultT
 
 Analyse = Callable[[Sample], Detection]
 _PR_SET_DUMPABLE = 4
@@ -55,14 +58,26 @@ class WorkerLimits:
 
 
 def worker_main(
-    requests: Connection, replies: Connection, analyse: Analyse, limits: WorkerLimits
+    requests: Connection,
+    replies: Connection,
+    analyse: Callable[[RequestT], ResultT],
+    limits: WorkerLimits,
+    codec: Codec[RequestT, ResultT] | None = None,
 ) -> None:
-    """Run one worker: lock down, say ready, then answer batches until `Q` or end of input."""
+    """Run one worker: lock down, say ready, then answer batches until `Q` or end of input.
+
+    Args:
+        requests: the pipe batches arrive on.
+        replies: the pipe replies go out on.
+        analyse: the function applied to each request.
+        limits: the limits the worker applies to itself.
+        codec: what the worker computes and how it crosses the pipes (default: detection).
+    """
+    kind = codec if codec is not None else cast(Codec[RequestT, ResultT], DETECTION)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _silence_standard_streams()
     _close_resource_tracker()
-    detect_magic.load()
-    flags_rules.warm_up()
+    kind.prepare()
     lock_down(limits)
     replies.send_bytes(proto.READY)
     while True:
@@ -72,23 +87,26 @@ def worker_main(
             return
         if payload[:1] != proto.BATCH:
             return
-        for seq, sample in proto.decode_batch(payload):
+        for seq, sample in kind.decode_batch(payload):
             # RLIMIT_CPU counts whole seconds: round up, so a sample always gets cpu_seconds.
             soft = math.ceil(time.process_time()) + limits.cpu_seconds
             if soft > limits.lifetime_cpu_seconds:
                 replies.send_bytes(proto.encode_retire(seq))
                 return
             _set_limit(resource.RLIMIT_CPU, soft, limits.lifetime_cpu_seconds)
-            replies.send_bytes(proto.encode_result(seq, _analyse_safely(analyse, sample)))
+            result = _analyse_safely(analyse, sample, kind)
+            replies.send_bytes(kind.encode_result(seq, result))
 
 
-def _analyse_safely(analyse: Analyse, sample: Sample) -> Detection:
+def _analyse_safely(
+    analyse: Callable[[RequestT], ResultT], sample: RequestT, codec: Codec[RequestT, ResultT]
+) -> ResultT:
     try:
         return analyse(sample)
     except MemoryError:
-        return Detection.unknown("out of memory")
+        return codec.failed("out of memory")
     except Exception as exc:  # any failure on hostile bytes is that sample's, not the pool's
-        return Detection.unknown(f"analysis failed ({type(exc).__name__})")
+        return codec.failed(f"analysis failed ({type(exc).__name__})")
 
 
 def lock_down(limits: WorkerLimits) -> None:
