@@ -174,7 +174,8 @@ def _email(data: bytes, size: int, *, declared: bool) -> Preview | None:
             bodies += 1
             notes = " · ".join(filter(None, [part.charset, part.note]))
             lines += ["", f"── part {part.number} · {escape(part.content_type)} · {notes} ──"]
-            lines.append(render_text(part.text)[0])
+            # CRLF is how mail travels, not part of what was written: only a lone CR shows.
+            lines.append(render_text(part.text.replace("\r\n", "\n"))[0])
         else:
             attachments += 1
             name = escape(part.name) if part.name is not None else "(no name)"

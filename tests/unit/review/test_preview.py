@@ -182,3 +182,11 @@ def test_text_that_is_a_message_previews_as_mail(corpus_dir: Path) -> None:
 def test_empty_document() -> None:
     shown = preview(b"", mime="application/x-empty", name="empty")
     assert (shown.kind, shown.text, shown.truncated) == ("text", "", False)
+
+
+def test_mail_bodies_lose_transport_line_ends_but_keep_a_lone_cr() -> None:
+    data = (
+        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n\r\nline one\r\nline\rtwo\r\n"
+    )
+    shown = preview(data, mime="message/rfc822", name="m.eml")
+    assert shown.text.endswith("\nline one\nline\\rtwo\n")
