@@ -7,17 +7,32 @@ collections, checkin, reading, integrity, audit). It knows nothing of any user i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from vault.audit import Checkpoint, Entry, VerifyReport
 from vault.clock import Clock, SystemClock
 from vault.keys.member import KdfParams
+from vault.policy import Decision, Problem, parse_local
 from vault.service import audit as audit_flow
 from vault.service import checkin as checkin_flow
 from vault.service import collections as collection_flow
-from vault.service import integrity, members, reading, review
+from vault.service import embargo as embargo_flow
+from vault.service import (
+    governance,
+    governance_changes,
+    governance_time,
+    integrity,
+    members,
+    reading,
+    review,
+)
+from vault.service.authorize import explain
 from vault.service.collections import CollectionView
 from vault.service.context import Context, create, unlock
+from vault.service.embargo import EmbargoView
+from vault.service.governance_changes import PolicyChange, PolicyView
+from vault.service.governance_time import ClockStatus
 from vault.service.integrity import CheckReport
 from vault.service.members import MemberView
 from vault.service.reading import DocumentDetail, DocumentView
@@ -25,10 +40,16 @@ from vault.service.receipt import Progress, Receipt
 
 __all__ = [
     "CheckReport",
+    "ClockStatus",
     "CollectionView",
+    "Decision",
     "DocumentDetail",
     "DocumentView",
+    "EmbargoView",
     "MemberView",
+    "PolicyChange",
+    "PolicyView",
+    "Problem",
     "Progress",
     "Receipt",
     "Vault",
@@ -51,10 +72,17 @@ class Vault:
         clock: Clock | None = None,
         kdf: KdfParams | None = None,
     ) -> Vault:
-        """Create a vault with its founding admin (also editor-in-chief)."""
-        return cls(
-            create(path, admin, passphrase, clock=clock or SystemClock(), kdf=kdf or KdfParams())
-        )
+        """Create a vault with its founding admin (also editor-in-chief).
+
+        The shipped policies become version 1 of the vault's policy set, signed by the admin.
+        """
+        ctx = create(path, admin, passphrase, clock=clock or SystemClock(), kdf=kdf or KdfParams())
+        try:
+            governance.install_shipped(ctx)
+        except BaseException:
+            ctx.close()
+            raise
+        return cls(ctx)
 
     @classmethod
     def open(
@@ -179,3 +207,65 @@ class Vault:
     def audit_checkpoint(self) -> Checkpoint:
         """Sign the audit log's current head."""
         return audit_flow.checkpoint(self._ctx)
+
+    # Policies
+    @staticmethod
+    def check_policies(directory: Path) -> list[Problem]:
+        """Every problem of a policy directory, as file:line:column; no vault needed."""
+        return governance_changes.check(directory)
+
+    def apply_policies(self, directory: Path) -> PolicyChange:
+        """Make a policy directory the vault's next signed policy version (`change-policy`)."""
+        return governance_changes.apply(self._ctx, directory)
+
+    def policy(self) -> PolicyView:
+        """The active, verified policy set and its history."""
+        return governance_changes.show(self._ctx)
+
+    def explain(self, action: str, *, member: str | None = None, on: str | None = None) -> Decision:
+        """The policies' decision on an action for a member (default: you), on a target."""
+        return explain(self._ctx, action, member=member, on=on)
+
+    # Embargoes
+    @staticmethod
+    def local_instant(until: str, zone: str) -> datetime:
+        """The UTC instant a local time in an IANA zone names; DST gaps and overlaps refused."""
+        return parse_local(until, zone)
+
+    def set_embargo(
+        self, target: str, until: str | datetime, *, zone: str, reason: str
+    ) -> EmbargoView:
+        """Embargo a collection or document until a local time in `zone` (or an aware instant).
+
+        Moving an existing embargo earlier needs `lift-embargo`; otherwise `set-embargo`.
+        """
+        instant = parse_local(until, zone) if isinstance(until, str) else until
+        return embargo_flow.set_embargo(self._ctx, target, instant, zone, reason)
+
+    def extend_embargo(
+        self, target: str, until: str | datetime, *, zone: str, reason: str | None = None
+    ) -> EmbargoView:
+        """Move an embargo later (`set-embargo`)."""
+        instant = parse_local(until, zone) if isinstance(until, str) else until
+        return embargo_flow.extend_embargo(self._ctx, target, instant, zone, reason)
+
+    def lift_embargo(self, target: str) -> EmbargoView:
+        """Lift a collection's or document's own embargo now (`lift-embargo`)."""
+        return embargo_flow.lift_embargo(self._ctx, target)
+
+    def embargoes(self, target: str | None = None) -> list[EmbargoView]:
+        """Embargoes on what you hold and may read, or on one collection or document."""
+        return embargo_flow.embargoes(self._ctx, target)
+
+    # Time
+    def confirm_time(self) -> ClockStatus:
+        """Sign and log that the clock is right (`confirm-time`); returns the guard's state."""
+        return governance_time.confirm_time(self._ctx)
+
+    def clock_status(self) -> ClockStatus:
+        """Whether the clock guard lets time-dependent actions run, and who has confirmed."""
+        return governance_time.clock_status(self._ctx)
+
+    def set_time_quorum(self, quorum: int) -> int:
+        """How many distinct members must confirm the time (`change-policy`)."""
+        return governance_time.set_quorum(self._ctx, quorum)

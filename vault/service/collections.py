@@ -19,6 +19,7 @@ from vault.errors import UsageError
 from vault.keys import sealed
 from vault.keys.roster import Roster, RosterState
 from vault.keys.sealed import CollectionSecret
+from vault.service.authorize import authorize
 from vault.service.context import Context, OpenCollection, open_catalog
 
 
@@ -45,6 +46,8 @@ def create_collection(ctx: Context, name: str, description: str = "") -> Collect
     if any(c.name == name for c in ctx.readable_collections()):
         raise UsageError(f"a collection named {name!r} already exists")
     cid = secrets.token_hex(8)
+    # A collection is made to check material into: creating one is asked as `checkin` on it.
+    authorize(ctx, "checkin", collection_cid=cid)
     with ctx.lock:
         ctx.audit("collection-create", cid)
         secret = CollectionSecret.generate(cid)
@@ -80,6 +83,7 @@ def grant(ctx: Context, collection: str, member: str) -> CollectionView:
     """
     opened = ctx.find_collection(collection)
     record = ctx.record(member)
+    authorize(ctx, "grant", collection_cid=opened.cid)
     grant_ = ctx.roster.collections[opened.cid]
     if member in grant_.recipients:
         raise UsageError(f"{member!r} already holds this collection")
@@ -109,6 +113,9 @@ def revoke(ctx: Context, collection: str, member: str, *, audited: bool = True) 
         UsageError: the member does not hold it, or is the last holder.
     """
     opened = ctx.find_collection(collection)
+    if audited:
+        # Without the audit entry, this is part of removing a member (`manage-members`).
+        authorize(ctx, "revoke", collection_cid=opened.cid)
     grant_ = ctx.roster.collections[opened.cid]
     if member not in grant_.recipients:
         raise UsageError(f"{member!r} does not hold this collection")
@@ -134,6 +141,7 @@ def export_identity(ctx: Context, collection: str) -> str:
     Dangerous: whoever holds this text can read every object of the collection.
     """
     opened = ctx.find_collection(collection)
+    authorize(ctx, "export-identity", collection_cid=opened.cid)
     ctx.audit("export-identity", opened.cid, {"danger": "collection identity exported"})
     lines = [f"# embargo-vault collection {opened.cid} (key versions 1-{opened.secret.version})"]
     lines += [str(identity) for identity in dict.fromkeys(opened.secret.identities)]

@@ -1,9 +1,10 @@
 """Members: adding, listing and removing, each a signed roster statement.
 
-Only an admin may change members (the roster refuses anything else, whatever this module
-says). Adding re-seals the vault secret to the new member; removing re-seals it without them and
-revokes them from every collection they held, rotating those collections' keys. Removal cannot
-un-read what the member already read.
+Changing members needs `manage-members` from the policies, and only an admin may sign the roster
+statement (the roster refuses anything else, whatever this module or the policies say). Adding
+re-seals the vault secret to the new member; removing re-seals it without them and revokes them
+from every collection they held, rotating those collections' keys (as part of `manage-members`,
+not a separate `revoke`). Removal cannot un-read what the member already read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from vault.errors import AccessDenied, UsageError
 from vault.keys import sealed
 from vault.keys.member import KdfParams, MemberKeys, check_member_name, write_key_file
 from vault.keys.roster import MemberRecord, Roster, member_body
+from vault.service.authorize import authorize
 from vault.service.context import Context
 from vault.store.atomic import write_atomic
 
@@ -53,11 +55,12 @@ def add_member(
     """Add a member with a first passphrase.
 
     Raises:
-        AccessDenied: the acting member is not an admin.
+        AccessDenied: the policies refuse `manage-members`, or the member is not an admin.
         UsageError: bad name or roles, or the member exists.
     """
     check_member_name(name)
     chosen = check_roles(roles)
+    authorize(ctx, "manage-members")
     _require_admin(ctx)
     if name in ctx.roster.members:
         raise UsageError(f"member {name!r} already exists (names are never reused)")
@@ -84,12 +87,13 @@ def remove_member(ctx: Context, name: str) -> None:
     """Remove a member: no more vault secret, revoked from every collection.
 
     Raises:
-        AccessDenied: the acting member is not an admin.
+        AccessDenied: the policies refuse `manage-members`, or the member is not an admin.
         UsageError: removing oneself, or the last admin.
     """
     from vault.service.collections import revoke
 
     record = ctx.record(name)
+    authorize(ctx, "manage-members")
     _require_admin(ctx)
     if name == ctx.member:
         raise UsageError("you cannot remove yourself", hint="ask another admin")

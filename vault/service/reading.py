@@ -1,4 +1,8 @@
-"""Reading: listing documents, showing one, and writing one out. Every read is audited."""
+"""Reading: listing documents, showing one, and writing one out. Every read is audited.
+
+Reading needs the collection's key (cryptography, the real gate) and then `read` from the policies;
+`ls` without a collection lists only the collections the policies let the member read.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from vault.catalog.models import Document, Intake, Occurrence
 from vault.errors import NotFound, UsageError
+from vault.service.authorize import authorize, permitted
 from vault.service.context import Context, OpenCollection
 from vault.store.atomic import create_exclusive, fsync_dir
 
@@ -55,7 +60,14 @@ class DocumentDetail:
 
 def list_documents(ctx: Context, collection: str | None = None) -> list[DocumentView]:
     """Documents in one collection, or in every collection the member holds."""
-    chosen = [ctx.find_collection(collection)] if collection else list(ctx.readable_collections())
+    if collection:
+        chosen = [ctx.find_collection(collection)]
+        authorize(ctx, "read", collection_cid=chosen[0].cid)
+    else:
+        # Only the collections the policies let this member read are listed (and logged).
+        chosen = [
+            c for c in ctx.readable_collections() if permitted(ctx, "read", collection_cid=c.cid)
+        ]
     ctx.audit("list", ",".join(c.cid for c in chosen))
     views: list[DocumentView] = []
     for opened in chosen:
@@ -93,6 +105,7 @@ def resolve(ctx: Context, ref: str) -> tuple[OpenCollection, Document]:
 def show(ctx: Context, ref: str) -> DocumentDetail:
     """A document's metadata and every occurrence."""
     opened, doc = resolve(ctx, ref)
+    authorize(ctx, "read", collection_cid=opened.cid, oid=doc.oid)
     ctx.audit("show", doc.oid)
     with Session(opened.catalog) as session:
         rows = session.exec(
@@ -128,6 +141,7 @@ def read_document(ctx: Context, ref: str) -> tuple[DocumentView, Iterator[bytes]
     or damaged object is ever shown.
     """
     opened, doc = resolve(ctx, ref)
+    authorize(ctx, "read", collection_cid=opened.cid, oid=doc.oid)
     ctx.audit("cat", doc.oid, {"to": "stdout"})
     keys = opened.secret.object_keys
     ctx.store.verify(doc.oid, size=doc.size, keys=keys)
@@ -146,6 +160,7 @@ def export_document(ctx: Context, ref: str, output: Path) -> DocumentView:
     opened, doc = resolve(ctx, ref)
     if output.exists() or output.is_symlink():
         raise UsageError(f"{output} already exists", hint="choose a new file name")
+    authorize(ctx, "read", collection_cid=opened.cid, oid=doc.oid)
     ctx.audit("cat", doc.oid, {"to": "file"})
     tmp = output.with_name(f".{output.name}.{secrets.token_hex(6)}.partial")
     fd = create_exclusive(tmp)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from vault.catalog.models import Document, StatusChange
 from vault.errors import UsageError
+from vault.service.authorize import authorize
 from vault.service.context import Context
 from vault.service.reading import resolve
 
@@ -33,6 +34,7 @@ def mark(ctx: Context, ref: str, status: str, note: str = "") -> str:
     if status not in STATUSES:
         raise UsageError(f"unknown status {status!r}", hint="one of: " + ", ".join(STATUSES))
     opened, doc = resolve(ctx, ref)
+    authorize(ctx, "mark", collection_cid=opened.cid, oid=doc.oid)
     if status not in TRANSITIONS[doc.status]:
         raise UsageError(
             f"a document cannot go from {doc.status} to {status}",

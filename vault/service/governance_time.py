@@ -1,0 +1,206 @@
+"""The clock guard in the vault: refuse time-dependent actions on a clock that went back.
+
+`require_clock(ctx)` runs before every time-dependent action (embargo set, extend and lift; later,
+releases) and *before* that action is audited: `ctx.audit` stamps entries with the (possibly
+rolled-back) clock, so the check must come first. A refusal is then logged (`clock-refused`).
+
+The check reads the whole audit log once:
+
+- an entry is *ahead* when its time is more than the tolerance after the clock's `now`;
+- if none is ahead, the guard is clear;
+- otherwise the guard clears only when `quorum` distinct members have confirmed the time
+  (`vault time confirm`, a `time-confirm` entry) *after the last entry that is ahead, in log
+  order* — a confirmation covers only what its signer could see, and a confirmation stamped
+  later than `now` is itself ahead, so a clock that goes back behind a confirmation trips again;
+- a confirmation counts only if its signature verifies (the whole log is verified when
+  confirmations are counted) and the policy allows its signer `confirm-time` at its time.
+
+The last entry by time is not enough: after a rollback, any logged view appends an entry stamped
+with the rolled-back time and would hide the entry that is ahead.
+
+The quorum is the vault setting `time_confirm_quorum` (default 2, at least 1). Like every
+`vault.db` value it can be written by any member holding the vault key; it can only ever lower the
+requirement to one permitted member's signed confirmation.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlmodel import Session
+
+from vault.audit import Entry
+from vault.catalog.models import Setting
+from vault.errors import UsageError, VaultError
+from vault.policy import ClockRolledBack, Principal, Request, Resource, check_clock
+from vault.policy.embargo import utc_rendering
+from vault.service.context import Context
+from vault.service.governance import ActivePolicy, active_policy
+
+TOLERANCE = timedelta(minutes=5)
+QUORUM_SETTING = "time_confirm_quorum"
+DEFAULT_QUORUM = 2
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """What the guard sees: the clock, the newest entry, and the confirmations that count."""
+
+    now: datetime
+    newest: datetime | None
+    ahead_seq: int
+    confirmed_by: tuple[str, ...]
+    quorum: int
+    confirmed_after: datetime | None = None
+
+    @property
+    def clear(self) -> bool:
+        """Whether time-dependent actions may run."""
+        return self.ahead_seq == 0 or self.confirmed_after is not None
+
+    def describe(self) -> str:
+        """One or two lines for people."""
+        if self.ahead_seq == 0:
+            return f"the clock reads {utc_rendering(self.now)}; the clock guard is clear"
+        have = ", ".join(self.confirmed_by) or "none yet"
+        state = "cleared" if self.clear else "refusing time-dependent actions"
+        return (
+            f"the clock reads {utc_rendering(self.now)}, behind audit entry {self.ahead_seq} "
+            f"(newest entry {utc_rendering(self.newest or self.now)}); the guard is {state}: "
+            f"{len(self.confirmed_by)} of {self.quorum} confirmations since then ({have})"
+        )
+
+
+def quorum(ctx: Context) -> int:
+    """How many distinct members must confirm the time (the vault setting, default 2)."""
+    with Session(ctx.db) as session:
+        row = session.get(Setting, QUORUM_SETTING)
+    try:
+        return max(1, int(row.value)) if row is not None else DEFAULT_QUORUM
+    except ValueError:
+        return DEFAULT_QUORUM
+
+
+def set_quorum(ctx: Context, value: int) -> int:
+    """Change the quorum (needs `change-policy`: it is part of how the vault is governed)."""
+    from vault.service.authorize import authorize
+
+    if value < 1:
+        raise UsageError("the quorum is at least one member")
+    authorize(ctx, "change-policy")
+    with ctx.lock:
+        ctx.audit("time-quorum", "", {"quorum": value, "previous": quorum(ctx)})
+        with Session(ctx.db) as session:
+            session.merge(Setting(key=QUORUM_SETTING, value=str(value)))
+            session.commit()
+    return value
+
+
+def clock_status(ctx: Context) -> ClockStatus:
+    """Read the audit log and say whether the clock guard is clear.
+
+    Raises:
+        IntegrityError: the audit log is damaged.
+        PolicyUnavailable: confirmations must be weighed and the policy set is unusable.
+    """
+    now = ctx.clock.now()
+    newest: datetime | None = None
+    ahead_seq = 0
+    confirmations: list[Entry] = []
+    for entry in ctx.audit_log.entries():
+        if newest is None or entry.at > newest:
+            newest = entry.at
+        if entry.at > now + TOLERANCE:
+            ahead_seq = entry.seq
+        if entry.action == "time-confirm":
+            confirmations.append(entry)
+    needed = quorum(ctx)
+    counted: list[str] = []
+    completed: datetime | None = None
+    after = [c for c in confirmations if c.seq > ahead_seq] if ahead_seq else []
+    if after and ctx.audit_log.verify(lambda name: _public_key(ctx, name)).ok:
+        policy = active_policy(ctx)
+        for confirmation in after:
+            if confirmation.actor not in counted and _may_confirm(ctx, policy, confirmation):
+                counted.append(confirmation.actor)
+                if len(counted) == needed:
+                    completed = confirmation.at
+    return ClockStatus(now, newest, ahead_seq, tuple(sorted(counted)), needed, completed)
+
+
+def require_clock(ctx: Context, *, action: str, target: str = "") -> ClockStatus:
+    """Refuse a time-dependent action when the clock has gone back behind the audit log.
+
+    Call it before authorizing and auditing the action. The refusal is logged after it is decided.
+
+    Raises:
+        ClockRolledBack: (exit 3) the clock is behind an audit entry and too few members the
+            policy allows to `confirm-time` have confirmed it since.
+    """
+    status = clock_status(ctx)
+    try:
+        check_clock(
+            status.now, status.newest, tolerance=TOLERANCE, confirmed_after=status.confirmed_after
+        )
+    except ClockRolledBack as exc:
+        missing = status.quorum - len(status.confirmed_by)
+        with suppress(VaultError, OSError):
+            ctx.audit(
+                "clock-refused",
+                target,
+                {
+                    "action": action,
+                    "behind_entry": status.ahead_seq,
+                    "clock": status.now.isoformat(),
+                },
+            )
+        raise ClockRolledBack(
+            exc.message,
+            now=exc.now,
+            newest=exc.newest,
+            hint=(
+                "correct the system clock; if it is right, "
+                f"{missing} more member(s) allowed to confirm-time must run `vault time confirm` "
+                f"({status.quorum} distinct members needed; so far: "
+                f"{', '.join(status.confirmed_by) or 'none'})"
+            ),
+        ) from None
+    return status
+
+
+def confirm_time(ctx: Context) -> ClockStatus:
+    """Sign and log that the clock reads right (`time-confirm`); needs `confirm-time`.
+
+    Raises:
+        PolicyDenied: the member may not confirm the time.
+    """
+    from vault.service.authorize import authorize
+
+    authorize(ctx, "confirm-time")
+    now = ctx.clock.now()
+    ctx.audit("time-confirm", "", {"confirmed": now.astimezone(UTC).isoformat()})
+    return clock_status(ctx)
+
+
+def _may_confirm(ctx: Context, policy: ActivePolicy, entry: Entry) -> bool:
+    record = ctx.roster.members.get(entry.actor)
+    if record is None or not record.active:
+        return False
+    request = Request(
+        Principal(record.name, record.roles),
+        "confirm-time",
+        Resource.vault(ctx.vault_id),
+        entry.at,
+    )
+    try:
+        return policy.engine.decide(request).allowed
+    except VaultError:
+        return False
+
+
+def _public_key(ctx: Context, name: str) -> Ed25519PublicKey | None:
+    record = ctx.roster.members.get(name)
+    return record.public_key() if record else None
