@@ -2,7 +2,8 @@
 
 Members alice (admin, editor-in-chief), bob (reporter) and carol (legal) with fixed demo
 passphrases; a collection of e-mails, a spreadsheet, a PDF and a memo, one document marked as
-forged. Everything is generated here: no real correspondence is used.
+forged, under an embargo that lifts two days after the demo is built (Europe/Paris: the polls
+close). Everything is generated here: no real correspondence is used.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import io
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from vault.clock import Clock
+from vault.clock import Clock, SystemClock
 from vault.service import Vault
 
 PASSPHRASES = {
@@ -24,6 +26,8 @@ PASSPHRASES = {
 }
 ROLES = {"alice": ["admin", "editor-in-chief"], "bob": ["reporter"], "carol": ["legal"]}
 COLLECTION = "campaign-leak"
+EMBARGO_ZONE = "Europe/Paris"
+EMBARGO_REASON = "polls close; electoral silence law"
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,12 @@ class DemoVault:
     collection: str
     documents: int
     forged: str
+    embargo_until: datetime | None = None
 
 
 def build(path: Path, *, clock: Clock | None = None) -> DemoVault:
     """Create the demo vault at `path` (which must not exist or be empty)."""
+    clock = clock or SystemClock()
     vault = Vault.init(path, "alice", PASSPHRASES["alice"].encode(), clock=clock)
     try:
         for name in ("bob", "carol"):
@@ -59,7 +65,12 @@ def build(path: Path, *, clock: Clock | None = None) -> DemoVault:
         forged = next(i.oid for i in receipt.items if i.path.endswith("transfer-order.txt"))
         assert forged is not None
         vault.mark(forged, "forged", "fonts and dates do not match the genuine orders")
-        return DemoVault(path, ROLES, PASSPHRASES, COLLECTION, receipt.counts()["new"], forged)
+        # Two days from now, on the next whole minute: what the dashboard counts down to.
+        lifts = clock.now().replace(second=0, microsecond=0) + timedelta(days=2, minutes=1)
+        vault.set_embargo(COLLECTION, lifts, zone=EMBARGO_ZONE, reason=EMBARGO_REASON)
+        return DemoVault(
+            path, ROLES, PASSPHRASES, COLLECTION, receipt.counts()["new"], forged, lifts
+        )
     finally:
         vault.close()
 

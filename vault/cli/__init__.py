@@ -7,7 +7,14 @@ error as `vault: error: …` with a `vault: hint: …` line where one helps. Exi
 
 from typing import NoReturn
 
-from vault.cli import admin, demo, material, verification  # noqa: F401 - registers commands
+from vault.cli import (  # noqa: F401 - registers commands
+    admin,
+    demo,
+    embargo,
+    material,
+    policy,
+    verification,
+)
 from vault.cli.root import cli, run
 
 
