@@ -13,6 +13,8 @@ from vault.cli import (  # noqa: F401 - registers commands
     embargo,
     material,
     policy,
+    release,
+    tui,
     verification,
 )
 from vault.cli.root import cli, run

@@ -12,8 +12,10 @@ import click
 from vault.cli.progress import ProgressBar
 from vault.cli.root import cli, json_option, open_vault, pass_state
 from vault.errors import UsageError, VaultError
+from vault.ingest.found_flags import ALL_FLAGS as FLAGS
 from vault.output import emit, escape, human_size, table
-from vault.service import DocumentDetail, Receipt
+from vault.service import DocumentDetail, Filter, Receipt
+from vault.service.review import STATUSES
 
 
 @cli.command()
@@ -75,11 +77,22 @@ def receipt_text(receipt: Receipt) -> str:
 
 @cli.command("ls")
 @click.option("--collection", help="Only this collection.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only documents with this status.")
+@click.option("--flag", help="Only documents with this flag (see `vault flags`).")
+@click.option("--type", "mime", help="Only this type, or type prefix: application/pdf, image/.")
 @json_option
 @pass_state
-def ls(state: dict[str, Any], collection: str | None, as_json: bool) -> None:
+def ls(
+    state: dict[str, Any],
+    collection: str | None,
+    status: str | None,
+    flag: str | None,
+    mime: str | None,
+    as_json: bool,
+) -> None:
     """List documents in the collections you hold."""
-    docs = open_vault(state).documents(collection)
+    where = Filter(status=status, flag=flag, mime=mime)
+    docs = open_vault(state).documents(collection, where)
     emit(
         as_json,
         [asdict(d) for d in docs],
@@ -119,11 +132,13 @@ def detail_text(detail: DocumentDetail) -> str:
         f"name        {escape(d.name)}",
         f"size        {d.size} bytes ({human_size(d.size)})",
         f"sha256      {d.sha256}",
-        f"type        {escape(d.mime)}",
+        f"type        {escape(d.mime)}"
+        + (f" ({escape(detail.description)})" if detail.description else ""),
         f"status      {d.status}",
         f"flags       {', '.join(d.flags) or '-'}",
-        "occurrences:",
     ]
+    lines += [f"  {flag}: {FLAGS[flag]}" for flag in d.flags if flag in FLAGS]
+    lines.append("occurrences:")
     for occ in detail.occurrences:
         where = f" in {escape(occ.container)}" if occ.container else ""
         lines.append(
@@ -177,7 +192,7 @@ def _binary(sample: bytes) -> bool:
 @click.option(
     "--status",
     required=True,
-    type=click.Choice(["unverified", "in-review", "authentic", "disputed", "forged"]),
+    type=click.Choice(STATUSES),
     help="The new verification status.",
 )
 @click.option("--note", default="", help="Why: kept with the status history.")
@@ -186,3 +201,10 @@ def mark(state: dict[str, Any], doc: str, status: str, note: str) -> None:
     """Record a document's verification status."""
     previous = open_vault(state).mark(doc, status, note)
     click.echo(f"{doc}: {previous} -> {status}")
+
+
+@cli.command()
+@json_option
+def flags(as_json: bool) -> None:
+    """Explain every flag check-in can put on a document."""
+    emit(as_json, dict(FLAGS), lambda: "\n".join(f"{k:24} {v}" for k, v in sorted(FLAGS.items())))

@@ -12,8 +12,12 @@ from pathlib import Path
 
 from vault.audit import Checkpoint, Entry, VerifyReport
 from vault.clock import Clock, SystemClock
+from vault.ingest.detect import Detector
+from vault.ingest.limits import Limits
 from vault.keys.member import KdfParams
 from vault.policy import Decision, Problem, parse_local
+from vault.release.request import ReleaseRequest
+from vault.release.verify import BundleReport, verify_bundle
 from vault.service import audit as audit_flow
 from vault.service import checkin as checkin_flow
 from vault.service import collections as collection_flow
@@ -27,6 +31,7 @@ from vault.service import (
     reading,
     review,
 )
+from vault.service import release as release_flow
 from vault.service.authorize import explain
 from vault.service.collections import CollectionView
 from vault.service.context import Context, create, unlock
@@ -35,10 +40,12 @@ from vault.service.governance_changes import PolicyChange, PolicyView
 from vault.service.governance_time import ClockStatus
 from vault.service.integrity import CheckReport
 from vault.service.members import MemberView
-from vault.service.reading import DocumentDetail, DocumentView
+from vault.service.reading import DocumentDetail, DocumentView, Filter
 from vault.service.receipt import Progress, Receipt
+from vault.service.release import ReleaseView
 
 __all__ = [
+    "BundleReport",
     "CheckReport",
     "ClockStatus",
     "CollectionView",
@@ -46,13 +53,16 @@ __all__ = [
     "DocumentDetail",
     "DocumentView",
     "EmbargoView",
+    "Filter",
     "MemberView",
     "PolicyChange",
     "PolicyView",
     "Problem",
     "Progress",
     "Receipt",
+    "ReleaseView",
     "Vault",
+    "verify_bundle",
 ]
 
 
@@ -155,23 +165,29 @@ class Vault:
         collection: str,
         source: str = "",
         medium: str = "",
+        limits: Limits | None = None,
         progress: Callable[[Progress], None] | None = None,
         cancel: Callable[[], bool] | None = None,
+        detector: Callable[[], Detector] = Detector,
     ) -> Receipt:
-        """Check files and folders into a collection."""
+        """Check files, folders, archives and mailboxes into a collection."""
         return checkin_flow.check_in(
             self._ctx,
             paths,
             collection=collection,
             source=source,
             medium=medium,
+            limits=limits,
             progress=progress,
             cancel=cancel,
+            detector=detector,
         )
 
-    def documents(self, collection: str | None = None) -> list[DocumentView]:
-        """Documents of one or every readable collection."""
-        return reading.list_documents(self._ctx, collection)
+    def documents(
+        self, collection: str | None = None, where: Filter | None = None
+    ) -> list[DocumentView]:
+        """Documents of one or every readable collection, optionally filtered."""
+        return reading.list_documents(self._ctx, collection, where)
 
     def show(self, ref: str) -> DocumentDetail:
         """One document's metadata and provenance."""
@@ -269,3 +285,47 @@ class Vault:
     def set_time_quorum(self, quorum: int) -> int:
         """How many distinct members must confirm the time (`change-policy`)."""
         return governance_time.set_quorum(self._ctx, quorum)
+
+    # Release
+    def now(self) -> datetime:
+        """The vault's clock."""
+        return self._ctx.clock.now()
+
+    def request_release(
+        self,
+        collection: str,
+        *,
+        documents: list[str] | None = None,
+        reason: str,
+        not_before: datetime | None = None,
+        expires: datetime | None = None,
+    ) -> ReleaseView:
+        """Make and sign a release request."""
+        return release_flow.request_release(
+            self._ctx,
+            collection,
+            documents=documents,
+            reason=reason,
+            not_before=not_before,
+            expires=expires,
+        )
+
+    def release_request(self, ref: str) -> tuple[ReleaseView, ReleaseRequest]:
+        """A request in full, its signature verified."""
+        return release_flow.show_request(self._ctx, ref)
+
+    def approve_release(self, ref: str) -> ReleaseView:
+        """Sign a request as an approver."""
+        return release_flow.approve(self._ctx, ref)
+
+    def releases(self) -> list[ReleaseView]:
+        """Every release request with its status."""
+        return release_flow.list_releases(self._ctx)
+
+    def due_releases(self) -> list[str]:
+        """Ids of requests that may run now."""
+        return release_flow.due(self._ctx)
+
+    def run_release(self, ref: str, destination: Path, *, recipient: str | None = None) -> Path:
+        """Run a release into `destination`; returns the bundle's path."""
+        return release_flow.run(self._ctx, ref, destination, recipient=recipient)

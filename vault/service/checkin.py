@@ -36,6 +36,7 @@ from vault.ingest.limits import Budget, LimitExceeded, Limits
 from vault.ingest.names import escape
 from vault.ingest.tap import Tap
 from vault.ingest.walk import Found, open_regular, walk
+from vault.service.authorize import authorize
 from vault.service.context import Context, OpenCollection
 from vault.service.receipt import ItemResult, Outcome, Progress, Receipt
 from vault.store.objects import Staged
@@ -131,6 +132,7 @@ def check_in(
         The receipt; `receipt.cancelled` tells whether the run was cut short.
     """
     opened = ctx.find_collection(collection)
+    authorize(ctx, "checkin", collection_cid=opened.cid)
     entries = list(walk(paths))
     files = [e for e in entries if e.kind == "file"]
     roots = ", ".join(escape(str(p.absolute())) for p in paths)

@@ -24,6 +24,7 @@ from vault.audit import AuditLog, Head, JSONValue
 from vault.catalog.engine import open_engine
 from vault.catalog.governance import EmbargoRow, PolicyVersion  # noqa: F401 - vault.db tables
 from vault.catalog.models import CatalogTable, CollectionEntry, CollectionInfo, Setting, VaultTable
+from vault.catalog.releases import ApprovalRow, ReleaseRow  # noqa: F401 - vault.db tables
 from vault.clock import Clock
 from vault.errors import AccessDenied, IntegrityError, NotFound, UsageError
 from vault.keys import sealed

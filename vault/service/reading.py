@@ -58,8 +58,28 @@ class DocumentDetail:
     occurrences: tuple[OccurrenceView, ...]
 
 
-def list_documents(ctx: Context, collection: str | None = None) -> list[DocumentView]:
+@dataclass(frozen=True)
+class Filter:
+    """What `ls` narrows a listing to; empty fields match everything."""
+
+    status: str | None = None
+    flag: str | None = None
+    mime: str | None = None  # a prefix: "application/pdf", or "image/" for every image
+
+    def matches(self, doc: Document) -> bool:
+        """Whether a document passes the filter."""
+        return (
+            (self.status is None or doc.status == self.status)
+            and (self.flag is None or self.flag in doc.flags.split(","))
+            and (self.mime is None or doc.mime.startswith(self.mime))
+        )
+
+
+def list_documents(
+    ctx: Context, collection: str | None = None, where: Filter | None = None
+) -> list[DocumentView]:
     """Documents in one collection, or in every collection the member holds."""
+    where = where or Filter()
     if collection:
         chosen = [ctx.find_collection(collection)]
         authorize(ctx, "read", collection_cid=chosen[0].cid)
@@ -73,7 +93,7 @@ def list_documents(ctx: Context, collection: str | None = None) -> list[Document
     for opened in chosen:
         with Session(opened.catalog) as session:
             rows = session.exec(select(Document).order_by(col(Document.name), col(Document.oid)))
-            views.extend(_view(opened, row) for row in rows)
+            views.extend(_view(opened, row) for row in rows if where.matches(row))
     return views
 
 
