@@ -1,0 +1,1 @@
+"""Messages: what thread workers post back to the screens, and navigation requests."""
