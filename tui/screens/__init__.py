@@ -1,0 +1,1 @@
+"""One screen per module: unlock, dashboard, browser, document, mark, check-in, audit."""
