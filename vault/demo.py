@@ -8,6 +8,7 @@ close). Everything is generated here: no real correspondence is used.
 
 from __future__ import annotations
 
+import base64
 import io
 import tempfile
 import zipfile
@@ -16,6 +17,10 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import dkim
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from vault.clock import Clock, SystemClock
 from vault.service import Vault
 
@@ -23,8 +28,14 @@ PASSPHRASES = {
     "alice": "alice-demo-passphrase",
     "bob": "bob-demo-passphrase",
     "carol": "carol-demo-passphrase",
+    "dave": "dave-demo-passphrase",
 }
-ROLES = {"alice": ["admin", "editor-in-chief"], "bob": ["reporter"], "carol": ["legal"]}
+ROLES = {
+    "alice": ["admin", "editor-in-chief"],
+    "bob": ["reporter"],
+    "carol": ["legal"],
+    "dave": ["editor"],
+}
 COLLECTION = "campaign-leak"
 EMBARGO_ZONE = "Europe/Paris"
 EMBARGO_REASON = "polls close; electoral silence law"
@@ -48,14 +59,15 @@ def build(path: Path, *, clock: Clock | None = None) -> DemoVault:
     clock = clock or SystemClock()
     vault = Vault.init(path, "alice", PASSPHRASES["alice"].encode(), clock=clock)
     try:
-        for name in ("bob", "carol"):
+        for name in ("bob", "carol", "dave"):
             vault.add_member(name, ROLES[name], PASSPHRASES[name].encode())
         vault.create_collection(COLLECTION, "Mailbox and accounts dumped 44 hours before the vote")
-        vault.grant(COLLECTION, "bob")
-        vault.grant(COLLECTION, "carol")
+        for name in ("bob", "carol", "dave"):
+            vault.grant(COLLECTION, name)
         with tempfile.TemporaryDirectory(prefix="vault-demo-") as tmp:
             source = Path(tmp) / "dump"
             _write_leak(source)
+            vault.import_dkim_keys(_signed_mail(source / "mail"))
             receipt = vault.check_in(
                 [source],
                 collection=COLLECTION,
@@ -64,15 +76,51 @@ def build(path: Path, *, clock: Clock | None = None) -> DemoVault:
             )
         forged = next(i.oid for i in receipt.items if i.path.endswith("transfer-order.txt"))
         assert forged is not None
+        vault.mark(forged, "in-review", "the amount is implausible")
         vault.mark(forged, "forged", "fonts and dates do not match the genuine orders")
         # Two days from now, on the next whole minute: what the dashboard counts down to.
         lifts = clock.now().replace(second=0, microsecond=0) + timedelta(days=2, minutes=1)
         vault.set_embargo(COLLECTION, lifts, zone=EMBARGO_ZONE, reason=EMBARGO_REASON)
-        return DemoVault(
-            path, ROLES, PASSPHRASES, COLLECTION, receipt.counts()["new"], forged, lifts
-        )
     finally:
         vault.close()
+    # The desk editor asks for the release; alice and carol still have to approve it.
+    with Vault.open(path, "dave", PASSPHRASES["dave"].encode(), clock=clock) as dave:
+        dave.request_release(COLLECTION, reason="publish after the polls close")
+    return DemoVault(path, ROLES, PASSPHRASES, COLLECTION, receipt.counts()["new"], forged, lifts)
+
+
+def _signed_mail(folder: Path) -> str:
+    """A DKIM-signed message and a copy altered after signing; returns the key archive line."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    message = EmailMessage()
+    message["From"] = "treasurer@campaign.example"
+    message["To"] = "candidate@campaign.example"
+    message["Subject"] = "Transfer confirmed"
+    message["Date"] = "Wed, 03 May 2017 18:02:00 +0200"
+    message["Message-ID"] = "<demo-signed@campaign.example>"
+    message.set_content("The transfer to the events agency went out today: 182,000 EUR.\n")
+    body = message.as_bytes().replace(b"\n", b"\r\n")
+    signature = dkim.sign(
+        body,
+        b"demo",
+        b"campaign.example",
+        pem,
+        include_headers=[b"from", b"to", b"subject", b"date"],
+    )
+    signed = signature + body
+    (folder / "signed.eml").write_bytes(signed)
+    (folder / "signed-altered.eml").write_bytes(signed.replace(b"182,000", b"982,000"))
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return (
+        f"demo._domainkey.campaign.example v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}\n"
+    )
 
 
 def _write_leak(root: Path) -> None:

@@ -59,6 +59,10 @@ class Document(CatalogTable, table=True):
     flags: str = ""
     status: str = "unverified"
     first_seen: datetime
+    indexed: bool = False  # its text is in the full-text index (or it has none)
+    index_error: str = ""
+    dkim: str = ""  # DKIM evidence for e-mail: pass, fail, body-altered, key-missing, …
+    dkim_detail: str = ""
 
 
 class Intake(CatalogTable, table=True):
@@ -93,3 +97,28 @@ class StatusChange(CatalogTable, table=True):
     member: str
     at: datetime
     note: str = ""
+
+
+class Note(CatalogTable, table=True):
+    """A note on a document: append-only, with its author and time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    oid: str = Field(foreign_key="document.oid", index=True)
+    member: str
+    at: datetime
+    text: str
+
+
+class Tag(CatalogTable, table=True):
+    """A free-form tag on a document."""
+
+    oid: str = Field(foreign_key="document.oid", primary_key=True)
+    tag: str = Field(primary_key=True, index=True)
+
+
+# The full-text index: FTS5 inside the encrypted catalog, so the words of the documents are as
+# protected as the documents. SQLModel has no virtual tables; this DDL runs when a catalog opens.
+TEXT_INDEX_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS document_text USING fts5("
+    "oid UNINDEXED, name, body, tokenize = 'unicode61 remove_diacritics 2')"
+)

@@ -14,6 +14,7 @@ from vault.cli import (  # noqa: F401 - registers commands
     material,
     policy,
     release,
+    review,
     tui,
     verification,
 )

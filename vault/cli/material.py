@@ -80,6 +80,7 @@ def receipt_text(receipt: Receipt) -> str:
 @click.option("--status", type=click.Choice(STATUSES), help="Only documents with this status.")
 @click.option("--flag", help="Only documents with this flag (see `vault flags`).")
 @click.option("--type", "mime", help="Only this type, or type prefix: application/pdf, image/.")
+@click.option("--tag", "tag_name", help="Only documents with this tag.")
 @json_option
 @pass_state
 def ls(
@@ -88,10 +89,11 @@ def ls(
     status: str | None,
     flag: str | None,
     mime: str | None,
+    tag_name: str | None,
     as_json: bool,
 ) -> None:
     """List documents in the collections you hold."""
-    where = Filter(status=status, flag=flag, mime=mime)
+    where = Filter(status=status, flag=flag, mime=mime, tag=tag_name)
     docs = open_vault(state).documents(collection, where)
     emit(
         as_json,
@@ -138,6 +140,11 @@ def detail_text(detail: DocumentDetail) -> str:
         f"flags       {', '.join(d.flags) or '-'}",
     ]
     lines += [f"  {flag}: {FLAGS[flag]}" for flag in d.flags if flag in FLAGS]
+    lines.append(f"tags        {', '.join(escape(t) for t in d.tags) or '-'}")
+    if d.dkim:
+        lines.append(f"dkim        {d.dkim}: {escape(detail.dkim_detail)}")
+    if detail.index_error:
+        lines.append(f"text index  not indexed: {escape(detail.index_error)}")
     lines.append("occurrences:")
     for occ in detail.occurrences:
         where = f" in {escape(occ.container)}" if occ.container else ""
@@ -145,6 +152,15 @@ def detail_text(detail: DocumentDetail) -> str:
             f"  intake {occ.intake} by {occ.member} at {occ.at}: {escape(occ.path)}{where}"
             + (f" (source: {escape(occ.source)})" if occ.source else "")
         )
+    if detail.history:
+        lines.append("status history:")
+        lines += [
+            f"  {h.at} {h.member}: {h.old} -> {h.new}" + (f" ({escape(h.note)})" if h.note else "")
+            for h in detail.history
+        ]
+    if detail.notes:
+        lines.append("notes:")
+        lines += [f"  {n.at} {n.member}: {escape(n.text)}" for n in detail.notes]
     return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from dkim.crypto import parse_public_key  # type: ignore[import-untyped]
+from dkim.crypto import parse_public_key
 
 from vault.errors import UsageError
 from vault.ingest.names import escape

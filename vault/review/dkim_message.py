@@ -18,7 +18,7 @@ import hashlib
 import re
 from typing import Any, Final
 
-from dkim.canonicalization import (  # type: ignore[import-untyped]
+from dkim.canonicalization import (
     Relaxed,
     correct_empty_body,
     strip_trailing_lines,

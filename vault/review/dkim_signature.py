@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal
 
-import dkim  # type: ignore[import-untyped]
-from dkim.canonicalization import (  # type: ignore[import-untyped]
+import dkim
+from dkim.canonicalization import (
     CanonicalizationPolicy,
     InvalidCanonicalizationPolicyError,
 )
-from dkim.util import InvalidTagValueList, parse_tag_value  # type: ignore[import-untyped]
+from dkim.util import InvalidTagValueList, parse_tag_value
 
 from vault.ingest.names import escape
 from vault.review.dkim_keys import KeyArchive, tag_list

@@ -18,11 +18,13 @@ from vault.keys.member import KdfParams
 from vault.policy import Decision, Problem, parse_local
 from vault.release.request import ReleaseRequest
 from vault.release.verify import BundleReport, verify_bundle
+from vault.review.preview import Preview
 from vault.service import audit as audit_flow
 from vault.service import checkin as checkin_flow
 from vault.service import collections as collection_flow
 from vault.service import embargo as embargo_flow
 from vault.service import (
+    evidence,
     governance,
     governance_changes,
     governance_time,
@@ -32,6 +34,7 @@ from vault.service import (
     review,
 )
 from vault.service import release as release_flow
+from vault.service import search as search_flow
 from vault.service.authorize import explain
 from vault.service.collections import CollectionView
 from vault.service.context import Context, create, unlock
@@ -43,6 +46,7 @@ from vault.service.members import MemberView
 from vault.service.reading import DocumentDetail, DocumentView, Filter
 from vault.service.receipt import Progress, Receipt
 from vault.service.release import ReleaseView
+from vault.service.search import SearchHit
 
 __all__ = [
     "BundleReport",
@@ -57,10 +61,12 @@ __all__ = [
     "MemberView",
     "PolicyChange",
     "PolicyView",
+    "Preview",
     "Problem",
     "Progress",
     "Receipt",
     "ReleaseView",
+    "SearchHit",
     "Vault",
     "verify_bundle",
 ]
@@ -204,6 +210,37 @@ class Vault:
     def mark(self, ref: str, status: str, note: str = "") -> str:
         """Set a document's verification status; returns the previous one."""
         return review.mark(self._ctx, ref, status, note)
+
+    def add_note(self, ref: str, text: str) -> None:
+        """Append a note to a document."""
+        review.add_note(self._ctx, ref, text)
+
+    def tag(self, ref: str, tags: list[str], *, remove: bool = False) -> tuple[str, ...]:
+        """Add or remove tags; returns the document's tags."""
+        return review.tag(self._ctx, ref, tags, remove=remove)
+
+    def preview(self, ref: str) -> tuple[DocumentView, Preview]:
+        """A safe preview: escaped text, mail headers and text parts, or a hex dump."""
+        return reading.preview_document(self._ctx, ref)
+
+    def search(
+        self,
+        query: str,
+        *,
+        collection: str | None = None,
+        where: Filter | None = None,
+        limit: int = 50,
+    ) -> list[SearchHit]:
+        """Full-text search, ranked, over the collections the member can read."""
+        return search_flow.search(self._ctx, query, collection=collection, where=where, limit=limit)
+
+    def import_dkim_keys(self, text: str) -> int:
+        """Merge archived DKIM key records into the vault's archive."""
+        return evidence.import_keys(self._ctx, text)
+
+    def check_mail(self, collection: str | None = None) -> dict[str, int]:
+        """Re-check e-mail against the DKIM key archive; counts by result."""
+        return evidence.check_mail(self._ctx, collection)
 
     # Integrity and audit
     def check(

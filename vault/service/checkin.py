@@ -36,8 +36,11 @@ from vault.ingest.limits import Budget, LimitExceeded, Limits
 from vault.ingest.names import escape
 from vault.ingest.tap import Tap
 from vault.ingest.walk import Found, open_regular, walk
+from vault.review.extract import Extractor
+from vault.service import indexing
 from vault.service.authorize import authorize
 from vault.service.context import Context, OpenCollection
+from vault.service.indexing import NewDocument
 from vault.service.receipt import ItemResult, Outcome, Progress, Receipt
 from vault.store.objects import Staged
 
@@ -93,6 +96,7 @@ class _Run:
     cancel: Callable[[], bool] | None
     total_files: int
     total_bytes: int
+    extractor: Extractor | None = None  # started on the first document with text
     pending: list[_Pending] = field(default_factory=list)
     in_flight: deque[Future[Detection]] = field(default_factory=deque)
     pending_bytes: int = 0
@@ -102,6 +106,11 @@ class _Run:
 
     def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel()
+
+    def text_extractor(self) -> Extractor:
+        if self.extractor is None:
+            self.extractor = Extractor()
+        return self.extractor
 
 
 def check_in(
@@ -176,6 +185,9 @@ def check_in(
                 ctx.store.discard([p.staged for p in run.pending])
                 run.pending.clear()
                 receipt.cancelled = True
+            finally:
+                if run.extractor is not None:
+                    run.extractor.close()
         ctx.audit(
             "checkin-done",
             opened.cid,
@@ -428,6 +440,15 @@ def _flush(run: _Run) -> None:
             session.execute(insert(Document), list(documents.values()))
         session.execute(insert(Occurrence), occurrences)
         session.commit()
+    indexing.index(
+        ctx,
+        opened,
+        [
+            NewDocument(str(d["oid"]), str(d["name"]), str(d["mime"]), int(str(d["size"])))
+            for d in documents.values()
+        ],
+        run.text_extractor,
+    )
     run.pending.clear()
     run.in_flight.clear()
     run.pending_bytes = 0

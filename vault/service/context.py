@@ -23,7 +23,14 @@ from sqlmodel import Session, SQLModel, select
 from vault.audit import AuditLog, Head, JSONValue
 from vault.catalog.engine import open_engine
 from vault.catalog.governance import EmbargoRow, PolicyVersion  # noqa: F401 - vault.db tables
-from vault.catalog.models import CatalogTable, CollectionEntry, CollectionInfo, Setting, VaultTable
+from vault.catalog.models import (
+    TEXT_INDEX_DDL,
+    CatalogTable,
+    CollectionEntry,
+    CollectionInfo,
+    Setting,
+    VaultTable,
+)
 from vault.catalog.releases import ApprovalRow, ReleaseRow  # noqa: F401 - vault.db tables
 from vault.clock import Clock
 from vault.errors import AccessDenied, IntegrityError, NotFound, UsageError
@@ -185,6 +192,8 @@ def open_catalog(vault_dir: Path, cid: str, key: bytes) -> Engine:
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = open_engine(path, key)
     CatalogTable.metadata.create_all(engine, tables=_tables(CatalogTable))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(TEXT_INDEX_DDL)
     return engine
 
 

@@ -15,11 +15,14 @@ from typing import BinaryIO
 
 from sqlmodel import Session, col, select
 
-from vault.catalog.models import Document, Intake, Occurrence
+from vault.catalog.models import Document, Intake, Note, Occurrence, StatusChange, Tag
 from vault.errors import NotFound, UsageError
+from vault.review.preview import Preview, preview
 from vault.service.authorize import authorize, permitted
 from vault.service.context import Context, OpenCollection
 from vault.store.atomic import create_exclusive, fsync_dir
+
+PREVIEW_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class DocumentView:
     mime: str
     status: str
     flags: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    dkim: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,30 @@ class DocumentDetail:
     document: DocumentView
     description: str
     occurrences: tuple[OccurrenceView, ...]
+    dkim_detail: str = ""
+    index_error: str = ""
+    notes: tuple[NoteView, ...] = ()
+    history: tuple[StatusView, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """A note, as written."""
+
+    member: str
+    at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """One change of verification status."""
+
+    member: str
+    at: str
+    old: str
+    new: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -65,14 +94,27 @@ class Filter:
     status: str | None = None
     flag: str | None = None
     mime: str | None = None  # a prefix: "application/pdf", or "image/" for every image
+    tag: str | None = None
 
-    def matches(self, doc: Document) -> bool:
-        """Whether a document passes the filter."""
+    def matches(self, doc: Document, tags: tuple[str, ...] = ()) -> bool:
+        """Whether a document (with its tags) passes the filter."""
         return (
             (self.status is None or doc.status == self.status)
             and (self.flag is None or self.flag in doc.flags.split(","))
             and (self.mime is None or doc.mime.startswith(self.mime))
+            and (self.tag is None or self.tag in tags)
         )
+
+
+def tags_of(session: Session, oids: list[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """Tags per document (of the given documents, or of all)."""
+    query = select(Tag).order_by(col(Tag.tag))
+    if oids is not None:
+        query = query.where(col(Tag.oid).in_(oids))
+    found: dict[str, list[str]] = {}
+    for row in session.exec(query):
+        found.setdefault(row.oid, []).append(row.tag)
+    return {oid: tuple(tags) for oid, tags in found.items()}
 
 
 def list_documents(
@@ -92,8 +134,13 @@ def list_documents(
     views: list[DocumentView] = []
     for opened in chosen:
         with Session(opened.catalog) as session:
+            tags = tags_of(session)
             rows = session.exec(select(Document).order_by(col(Document.name), col(Document.oid)))
-            views.extend(_view(opened, row) for row in rows if where.matches(row))
+            views.extend(
+                document_view(opened, row, tags.get(row.oid, ()))
+                for row in rows
+                if where.matches(row, tags.get(row.oid, ()))
+            )
     return views
 
 
@@ -139,6 +186,19 @@ def show(ctx: Context, ref: str) -> DocumentDetail:
             d.oid: d.name
             for d in session.exec(select(Document).where(col(Document.oid).in_(parents)))
         }
+        tags = tags_of(session, [doc.oid]).get(doc.oid, ())
+        notes = tuple(
+            NoteView(n.member, n.at.isoformat(timespec="seconds"), n.text)
+            for n in session.exec(select(Note).where(Note.oid == doc.oid).order_by(col(Note.id)))
+        )
+        history = tuple(
+            StatusView(h.member, h.at.isoformat(timespec="seconds"), h.old, h.new, h.note)
+            for h in session.exec(
+                select(StatusChange)
+                .where(StatusChange.oid == doc.oid)
+                .order_by(col(StatusChange.id))
+            )
+        )
     occurrences = tuple(
         OccurrenceView(
             intake.id or 0,
@@ -151,7 +211,31 @@ def show(ctx: Context, ref: str) -> DocumentDetail:
         )
         for occ, intake in rows
     )
-    return DocumentDetail(_view(opened, doc), doc.description, occurrences)
+    return DocumentDetail(
+        document_view(opened, doc, tags),
+        doc.description,
+        occurrences,
+        doc.dkim_detail,
+        doc.index_error,
+        notes,
+        history,
+    )
+
+
+def preview_document(ctx: Context, ref: str) -> tuple[DocumentView, Preview]:
+    """A safe preview of a document: text made harmless, mail as headers and text, else hex.
+
+    The object is verified in full first; only its first 256 KiB are shown.
+    """
+    opened, doc = resolve(ctx, ref)
+    authorize(ctx, "read", collection_cid=opened.cid, oid=doc.oid)
+    ctx.audit("preview", doc.oid)
+    head = bytearray()
+    for chunk in ctx.store.read(doc.oid, size=doc.size, keys=opened.secret.object_keys):
+        if len(head) < PREVIEW_BYTES:
+            head += chunk[: PREVIEW_BYTES - len(head)]
+    shown = preview(bytes(head), mime=doc.mime, name=doc.name, limit=PREVIEW_BYTES, size=doc.size)
+    return document_view(opened, doc), shown
 
 
 def read_document(ctx: Context, ref: str) -> tuple[DocumentView, Iterator[bytes]]:
@@ -165,7 +249,7 @@ def read_document(ctx: Context, ref: str) -> tuple[DocumentView, Iterator[bytes]
     ctx.audit("cat", doc.oid, {"to": "stdout"})
     keys = opened.secret.object_keys
     ctx.store.verify(doc.oid, size=doc.size, keys=keys)
-    return _view(opened, doc), ctx.store.read(doc.oid, size=doc.size, keys=keys)
+    return document_view(opened, doc), ctx.store.read(doc.oid, size=doc.size, keys=keys)
 
 
 def export_document(ctx: Context, ref: str, output: Path) -> DocumentView:
@@ -195,7 +279,7 @@ def export_document(ctx: Context, ref: str, output: Path) -> DocumentView:
         raise
     tmp.unlink()
     fsync_dir(output.parent)
-    return _view(opened, doc)
+    return document_view(opened, doc)
 
 
 def _copy(chunks: Iterator[bytes], out: BinaryIO) -> None:
@@ -203,8 +287,20 @@ def _copy(chunks: Iterator[bytes], out: BinaryIO) -> None:
         out.write(chunk)
 
 
-def _view(opened: OpenCollection, doc: Document) -> DocumentView:
+def document_view(
+    opened: OpenCollection, doc: Document, tags: tuple[str, ...] = ()
+) -> DocumentView:
+    """A catalog row as listings show it."""
     flags = tuple(f for f in doc.flags.split(",") if f)
     return DocumentView(
-        doc.oid, opened.name, doc.name, doc.size, doc.sha256, doc.mime, doc.status, flags
+        doc.oid,
+        opened.name,
+        doc.name,
+        doc.size,
+        doc.sha256,
+        doc.mime,
+        doc.status,
+        flags,
+        tags,
+        doc.dkim,
     )

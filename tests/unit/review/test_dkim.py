@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import dkim  # type: ignore[import-untyped]
+import dkim
 import dns.resolver
 import pytest
 from cryptography.hazmat.primitives import serialization

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 
-import dkim  # type: ignore[import-untyped]
+import dkim
 import pytest
 from dkim.canonicalization import Relaxed, Simple  # type: ignore[import-untyped]
 from hypothesis import example, given, settings
