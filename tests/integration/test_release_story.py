@@ -239,3 +239,30 @@ def test_a_bundle_with_a_self_made_roster_fails_against_the_published_fingerprin
     wrong = test_vault.cli("release", "verify", str(bundle), "--roster-fingerprint", "SHA256:00")
     assert wrong.returncode == 4
     assert b"not the published" in wrong.stdout
+
+
+def test_a_bundle_for_the_publishing_desk_is_one_age_file(
+    story: tuple[TestVault, FixedClock, str], tmp_path: Path
+) -> None:
+    import io
+    import tarfile
+
+    from vault import age
+
+    test_vault, clock, request_id = story
+    for member in ("alice", "carol"):
+        with _as(test_vault, member, clock) as approver:
+            approver.approve_release(request_id)
+    clock.advance(timedelta(days=3))
+    desk = age.X25519Identity.generate()
+    with _as(test_vault, "dave", clock) as dave:
+        sealed = dave.run_release(request_id, tmp_path / "out", recipient=str(desk.recipient))
+    assert sealed.name.endswith(".tar.age")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [sealed.name]
+    plain = age.decrypt(sealed.read_bytes(), [desk])
+    with tarfile.open(fileobj=io.BytesIO(plain)) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    (bundle,) = (tmp_path / "unpacked").iterdir()
+    report = verify_bundle(bundle)
+    assert report.ok, report.problems
+    assert report.files == 2
