@@ -27,11 +27,12 @@ class UnlockFailed(Message):
 
 
 class DocumentsLoaded(Message):
-    """A collection's documents, as the service listed them."""
+    """A collection's documents, as the service listed them, with their filter keys."""
 
-    def __init__(self, rows: Sequence[DocumentView]) -> None:
+    def __init__(self, rows: Sequence[DocumentView], keys: list[str]) -> None:
         super().__init__()
         self.rows = rows
+        self.keys = keys
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,12 @@ COLUMNS: list[Column[AuditLine]] = [
 ]
 
 
+class EntryTable(VirtualTable[AuditLine]):
+    """The entries; Enter shows the one under the cursor in full."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Details")]
+
+
 class AuditScreen(VaultScreen):
     """The vault's audit log."""
 
@@ -53,19 +59,21 @@ class AuditScreen(VaultScreen):
         yield Input(placeholder="filter  (/)", id="audit-filter", compact=True)
         yield Static("loading…", id="audit-count", markup=False)
         yield Static("", id="audit-verdict", markup=False)
-        yield VirtualTable(COLUMNS, key=lambda e: e.key, empty="no entries", id="audit")
+        yield EntryTable(COLUMNS, key=lambda e: e.key, empty="no entries", id="audit")
+        yield Static("", id="audit-entry", markup=False)
         yield Footer()
 
     @property
-    def table(self) -> VirtualTable[AuditLine]:
+    def table(self) -> EntryTable:
         """The entries table."""
-        return self.query_one("#audit", VirtualTable)
+        return self.query_one("#audit", EntryTable)
 
     def on_mount(self) -> None:
         super().on_mount()
         self.sub_title = "audit log"
         self.table.focus()
         self.query_one("#audit-verdict", Static).display = False
+        self.query_one("#audit-entry", Static).display = False
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -120,6 +128,14 @@ class AuditScreen(VaultScreen):
         else:
             self.dismiss()
 
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        line = self.table.current
+        if line is not None:
+            entry = self.query_one("#audit-entry", Static)
+            head = f"#{line.seq} {line.at} {line.actor} {line.action} {line.target}"
+            entry.update(Text(f"{head}\n{line.details}"))
+            entry.display = True
+
     def action_verify(self) -> None:
         """Verify the chain and every signature."""
         self._say("verifying…", ok=None)
@@ -151,3 +167,4 @@ class AuditScreen(VaultScreen):
 
     def forget(self) -> None:
         self.table.clear()
+        self.query_one("#audit-entry", Static).update("")

@@ -102,14 +102,20 @@ class BrowserScreen(VaultScreen):
         where = self.current_filter()
         with session(self).use() as vault:
             rows = vault.documents(self.collection, where)
-        self.post_message(DocumentsLoaded(rows))
+        keys = [name_key(row).casefold() for row in rows]  # here, not on the first keystroke
+        self.post_message(DocumentsLoaded(rows, keys))
 
     def on_documents_loaded(self, message: DocumentsLoaded) -> None:
-        self.show_documents(message.rows)
+        self.show_documents(message.rows, message.keys)
 
-    def show_documents(self, rows: Sequence[DocumentView]) -> None:
-        """Show these documents, with the name filter applied."""
-        self.table.set_rows(rows)
+    def show_documents(self, rows: Sequence[DocumentView], keys: list[str] | None = None) -> None:
+        """Show these documents, with the name filter applied.
+
+        Args:
+            rows: the documents, in the order to show them (kept, not copied).
+            keys: each row's `name_key`, lower-cased, if already built.
+        """
+        self.table.set_rows(rows, keys)
         self._count()
 
     def _count(self) -> None:

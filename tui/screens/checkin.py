@@ -113,11 +113,10 @@ class CheckInScreen(VaultScreen):
         return self.has_class("-running")
 
     def _state(self, state: str) -> None:
-        for name in ("idle", "running", "done"):
-            self.set_class(state == name, f"-{name}")
+        # One class change and one disabled container: each restyles the screen's subtree.
+        self.set_classes(f"-{state}")
         running = state == "running"
-        for widget in self.query("#checkin-form Input, #checkin-form Select, #tree"):
-            widget.disabled = running
+        self.query_one("#checkin-form").disabled = running
         self.query_one("#start", Button).disabled = running
         self.query_one("#cancel", Button).disabled = not running
         if running:
@@ -192,12 +191,15 @@ class CheckInScreen(VaultScreen):
         """Run the check-in, posting progress and then the receipt."""
         worker = get_current_worker()
         started = last = time.monotonic()
+        unsent: list[Progress] = []  # the latest report, if it was held back
 
         def report(progress: Progress) -> None:
             nonlocal last
             now = time.monotonic()
+            unsent[:] = [progress]
             if now - last >= REPORT_EVERY or progress.files == 1:
                 last = now
+                unsent.clear()
                 self.post_message(CheckInProgress(progress, now - started))
 
         try:
@@ -213,6 +215,8 @@ class CheckInScreen(VaultScreen):
         except Exception as exc:
             self.post_message(CheckInFailed(exc))
             return
+        if unsent:
+            self.post_message(CheckInProgress(unsent[0], time.monotonic() - started))
         self.post_message(CheckInFinished(receipt))
 
     def on_check_in_progress(self, message: CheckInProgress) -> None:

@@ -14,7 +14,7 @@ from vault.service.receipt import ItemResult
 
 COLUMNS: list[Column[ItemResult]] = [
     Column("outcome", lambda i: i.outcome, width=9),
-    Column("path", lambda i: shown(i.path), weight=3),
+    Column("path", lambda i: shown(i.path), weight=3, keep_end=True),
     Column("why", lambda i: shown(i.reason or ",".join(i.flags)), weight=2),
 ]
 

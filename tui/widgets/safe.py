@@ -32,11 +32,17 @@ def safe_text(text: str, style: str = "") -> Text:
     return Text(shown(text), style=style, end="")
 
 
-def fit(text: str, width: int, *, right: bool = False) -> str:
-    """Pad or cut already-safe text to exactly `width` cells, marking a cut with `…`."""
+def fit(text: str, width: int, *, right: bool = False, keep_end: bool = False) -> str:
+    """Pad or cut already-safe text to exactly `width` cells, marking a cut with `…`.
+
+    `keep_end` cuts the start instead of the end (for paths, whose end says most).
+    """
     if width <= 0:
         return ""
     if cell_len(text) > width:
+        if keep_end:
+            tail = set_cell_size(text[::-1], width - 1)[::-1]
+            return ELLIPSIS + tail
         return set_cell_size(text, width - 1) + ELLIPSIS
     if right:
         return " " * (width - cell_len(text)) + text

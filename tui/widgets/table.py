@@ -40,6 +40,7 @@ class Column(Generic[RowT]):
     width: int = 0
     weight: int = 1
     right: bool = False
+    keep_end: bool = False  # cut long cells at the start (paths)
 
 
 class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
@@ -109,15 +110,19 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self._widths: list[int] = []
 
     # Data
-    def set_rows(self, rows: Sequence[RowT]) -> None:
-        """Show these rows (kept as given, not copied), with the current filter applied."""
+    def set_rows(self, rows: Sequence[RowT], keys: list[str] | None = None) -> None:
+        """Show these rows (kept as given, not copied), with the current filter applied.
+
+        `keys` are the rows' filter keys, lower-cased, if the caller built them already (in a
+        worker thread, say); otherwise they are built on the first filter.
+        """
         self._rows = rows
-        self._keys = None
+        self._keys = keys if keys is not None and len(keys) == len(rows) else None
         self._apply()
 
     def clear(self) -> None:
         """Drop every row (and the filter keys built from them)."""
-        self.set_rows(())
+        self.set_rows([])
 
     def filter(self, needle: str) -> None:
         """Show only rows whose key contains `needle`, ignoring case; "" shows every row."""
@@ -246,7 +251,8 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
             return Strip.blank(width, base)
         row = self._rows[self._shown[index]]
         cells = [
-            fit(c.cell(row), w, right=c.right) for c, w in zip(self.columns, widths, strict=True)
+            fit(c.cell(row), w, right=c.right, keep_end=c.keep_end)
+            for c, w in zip(self.columns, widths, strict=True)
         ]
         style = base
         if index == self.cursor:

@@ -1,0 +1,1 @@
+"""Pilot tests of the terminal app against real temporary vaults."""

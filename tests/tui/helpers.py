@@ -1,0 +1,123 @@
+"""Driving the app in tests: running coroutines, typing, waiting, and reading the screen."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, ParamSpec
+
+from rich.console import Console
+from textual.app import App
+from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input
+
+from tests.vaults import PASSPHRASES
+from tui.app import VaultApp
+
+P = ParamSpec("P")
+SIZES = [(100, 30), (80, 24)]
+
+
+def pilot_test(test: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
+    """Run an `async def` test to completion (no asyncio plugin is needed)."""
+
+    @functools.wraps(test)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+@asynccontextmanager
+async def drive(
+    app: VaultApp,
+    size: tuple[int, int] = (100, 30),
+    *,
+    notices: list[Notification] | None = None,
+    hook: Callable[[Message], None] | None = None,
+) -> AsyncIterator[Pilot[None]]:
+    """Run the app headless; fail if it showed an error nobody asked to collect.
+
+    Pass `notices` to collect every notification instead (a test that expects an error), and
+    `hook` to see every message as it is handled.
+    """
+    seen: list[Notification] = [] if notices is None else notices
+
+    def record(message: Message) -> None:
+        if isinstance(message, Notify):
+            seen.append(message.notification)
+        if hook is not None:
+            hook(message)
+
+    async with app.run_test(size=size, message_hook=record) as pilot:
+        yield pilot
+    if notices is None:
+        assert [n.message for n in seen if n.severity == "error"] == []
+
+
+def screen_text(app: App[Any]) -> str:
+    """The current screen as plain text, line by line, as `export_screenshot` would draw it."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        record=True,
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text()
+
+
+def on_top(app: App[Any], screen: Screen[Any]) -> bool:
+    """Whether `screen` is the one showing (a call, so mypy narrows neither side)."""
+    return app.screen is screen
+
+
+async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
+    """Let every worker finish and every message they posted be handled.
+
+    A directory tree's loader waits for work forever, so it is left out.
+    """
+    for _ in range(3):
+        busy = [worker for worker in app.workers if worker.group != "_loader"]
+        if busy:
+            await app.workers.wait_for_complete(busy)
+        await pilot.pause()
+
+
+async def resize(pilot: Pilot[Any], size: tuple[int, int]) -> None:
+    """Resize the terminal and let the screen lay itself out again."""
+    await pilot.resize_terminal(*size)
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type text into the focused widget, key by key."""
+    await pilot.press(*[_key(ch) for ch in text])
+
+
+def _key(ch: str) -> str:
+    names = {" ": "space", "/": "slash", ".": "full_stop", "-": "minus", "_": "underscore"}
+    return names.get(ch, ch)
+
+
+async def unlock(app: VaultApp, pilot: Pilot[Any], member: str = "alice") -> None:
+    """Unlock through the unlock screen as a test member."""
+    app.screen.query_one("#member", Input).value = member
+    field = app.screen.query_one("#passphrase", Input)
+    field.focus()
+    field.value = PASSPHRASES[member].decode()
+    await pilot.press("enter")
+    await settle(app, pilot)

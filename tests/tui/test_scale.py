@@ -1,0 +1,61 @@
+"""The browser with 100,000 documents fed straight in (no vault): it opens, scrolls and filters.
+
+These tests time nothing (timings are in `tests/tui/bench_first_paint.py`); they check that the
+table stays correct at that size and that it escapes names the service did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from tests.tui.helpers import drive, pilot_test, screen_text, type_text
+from tests.tui.synthetic import documents
+from tui.app import VaultApp
+from tui.screens.browser import BrowserScreen
+
+
+@pilot_test
+async def test_browser_with_100k_rows(tmp_path: Path) -> None:
+    rows = documents(100_000)
+    app = VaultApp(tmp_path / "no-vault", cursor_blink=False)
+    async with drive(app, (100, 30)) as pilot:
+        screen = BrowserScreen("bench", autoload=False)
+        await app.push_screen(screen)
+        screen.show_documents(rows)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "100,000 of 100,000 documents" in text
+        assert "doc-000000.pdf" in text
+        assert "doc-099999.pdf" not in text
+
+        await pilot.press("end")
+        assert screen.table.current is rows[-1]
+        text = screen_text(app)
+        assert "doc-099999.pdf" in text
+        await pilot.press("pageup", "up", "home")
+        assert screen.table.current is rows[0]
+
+        await pilot.press("slash")
+        await type_text(pilot, "9999")
+        names = [d.name for d in screen.table.shown_rows()]
+        assert names == [f"doc-{n:06}.pdf" for n in range(100_000) if "9999" in f"{n:06}"]
+        assert f"{len(names)} of 100,000 documents" in screen_text(app)
+
+
+@pilot_test
+async def test_names_the_service_did_not_escape_are_escaped_by_the_table(tmp_path: Path) -> None:
+    raw = documents(2)
+    rows = [replace(raw[0], name="a\x1b[2J\u202eb.exe"), replace(raw[1], name="[b]x[/b]")]
+    app = VaultApp(tmp_path / "no-vault", cursor_blink=False)
+    async with drive(app, (80, 24)) as pilot:
+        screen = BrowserScreen("bench", autoload=False)
+        await app.push_screen(screen)
+        screen.show_documents(rows)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "a\\x1b[2J\\u202eb.exe" in text
+        assert "[b]x[/b]" in text
+        svg = app.export_screenshot()
+        assert "\x1b" not in text + svg
+        assert "\u202e" not in text + svg
