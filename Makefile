@@ -16,10 +16,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/vault demo $(DEMO_DIR)
-	@printf 'alice-demo-passphrase' > $(DEMO_DIR).alice-passphrase
-	$(BIN)/vault --vault $(DEMO_DIR) --as alice --passphrase-file $(DEMO_DIR).alice-passphrase ls
-	$(BIN)/vault --vault $(DEMO_DIR) --as alice --passphrase-file $(DEMO_DIR).alice-passphrase check
-	@rm -f $(DEMO_DIR).alice-passphrase
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		echo "opening the terminal app as alice (passphrase: alice-demo-passphrase)"; \
+		$(BIN)/vault --vault $(DEMO_DIR) --as alice tui; \
+	else \
+		printf 'alice-demo-passphrase' > $(DEMO_DIR).alice-passphrase; \
+		$(BIN)/vault --vault $(DEMO_DIR) --as alice --passphrase-file $(DEMO_DIR).alice-passphrase ls; \
+		$(BIN)/vault --vault $(DEMO_DIR) --as alice --passphrase-file $(DEMO_DIR).alice-passphrase release list; \
+		rm -f $(DEMO_DIR).alice-passphrase; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
