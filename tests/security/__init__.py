@@ -1,0 +1,1 @@
+"""Adversarial suites: crash injection, tamper sweeps, fuzzing and the permission matrix."""
