@@ -11,6 +11,7 @@ flight ends, and returns to the unlock screen.
 from __future__ import annotations
 
 import gc
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import ClassVar
 
@@ -67,6 +68,11 @@ class VaultApp(App[None]):
             cursor_blink: whether text cursors blink (off for stable screenshots).
         """
         super().__init__()
+        # Check-in's type detector runs in worker processes started by multiprocessing, whose
+        # resource tracker hands sys.stderr's descriptor to its own process. While the app runs,
+        # Textual replaces sys.stderr with an object whose fileno() is -1, and that start fails
+        # ("bad value(s) in fds_to_keep"); so the tracker is started now, before the app runs.
+        resource_tracker.ensure_running()
         self.vault_dir = vault_dir
         self.member = member
         self.clock: Clock = clock or SystemClock()

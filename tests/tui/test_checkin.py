@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from textual.message import Message
@@ -15,6 +17,7 @@ from tui.messages.checkin import CheckInProgress
 from tui.screens.checkin import CheckInScreen
 from vault.clock import FixedClock
 
+REPO = Path(__file__).resolve().parents[2]
 RAW = ("\x1b", "\u202e", "\x07")
 
 
@@ -116,3 +119,41 @@ async def test_cancel_stops_a_long_check_in_and_says_so(
 
     with tv.open() as vault:
         assert len(vault.documents("leak")) == 5 + stored  # what the receipt says was stored
+
+
+FRESH = """
+import asyncio, sys
+from pathlib import Path
+from textual.widgets import Input
+from tests.tui.helpers import settle, unlock
+from tui.app import VaultApp
+
+async def main() -> None:
+    app = VaultApp(Path(sys.argv[1]), "alice", browse_root=Path(sys.argv[2]))
+    async with app.run_test() as pilot:
+        await unlock(app, pilot)
+        app.action_check_in()
+        await settle(app, pilot)
+        app.screen.query_one("#paths", Input).value = sys.argv[2]
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        receipt = app.screen.receipt
+        print(receipt.counts()["new"] if receipt else "no receipt")
+
+asyncio.run(main())
+"""
+
+
+def test_check_in_works_in_a_fresh_process(tv: TestVault, tmp_path: Path) -> None:
+    """The first detector start happens inside the running app (where stderr is Textual's)."""
+    material = tmp_path / "fresh"
+    material.mkdir()
+    (material / "one.txt").write_text("a first process of its own\n")
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH, str(tv.path), str(material)],
+        capture_output=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert result.stdout.decode().strip().splitlines()[-1:] == ["1"], result.stderr.decode()

@@ -32,7 +32,7 @@ COLUMNS: list[Column[AuditLine]] = [
     Column("seq", lambda e: str(e.seq), width=6, right=True),
     Column("time (UTC)", lambda e: e.at, width=19),
     Column("actor", lambda e: e.actor, width=8),
-    Column("action", lambda e: e.action, width=16),
+    Column("action", lambda e: e.action, width=18),
     Column("target", lambda e: e.target, weight=1),
     Column("details", lambda e: e.details, weight=2),
 ]

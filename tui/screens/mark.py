@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets import Button, Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.host import vault_app
 from tui.widgets.safe import safe_text
 
 
@@ -48,9 +49,12 @@ class MarkScreen(ModalScreen[MarkChoice | None]):
             with Horizontal(id="mark-buttons"):
                 yield Button("Mark", variant="primary", id="mark-ok")
                 yield Button("Cancel", id="mark-cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
+        if not vault_app(self).cursor_blink:
+            self.query_one(Input).cursor_blink = False
 
     def chosen(self) -> str | None:
         """The highlighted status."""
