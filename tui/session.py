@@ -29,6 +29,9 @@ class VaultSession:
         self.member = vault.member
         # Collection names, for the command palette; filled by the dashboard, dropped on lock.
         self.collections: list[str] = []
+        # Counts changes made through the app (marks, check-ins), so a screen showing a listing
+        # knows whether to list again when it comes back into view.
+        self.changes = 0
 
     @property
     def busy(self) -> bool:

@@ -17,6 +17,7 @@ from tests.tui.helpers import (
 )
 from tests.vaults import TestVault
 from tui.app import VaultApp
+from tui.screens.browser import BrowserScreen
 from tui.screens.document import DocumentScreen
 from tui.screens.mark import MarkScreen
 from vault.clock import FixedClock
@@ -86,7 +87,12 @@ async def test_marking_changes_the_status(tv: TestVault, clock: FixedClock) -> N
     app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
     async with drive(app, (100, 30)) as pilot:
         await unlock(app, pilot)
-        app.open_document(memo.oid)
+        app.open_collection("leak")
+        await settle(app, pilot)
+        browser = app.screen
+        assert isinstance(browser, BrowserScreen)
+        browser.table.cursor = [d.oid for d in browser.table.shown_rows()].index(memo.oid)
+        await pilot.press("enter")
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, DocumentScreen)
@@ -110,6 +116,12 @@ async def test_marking_changes_the_status(tv: TestVault, clock: FixedClock) -> N
             assert screen.bundle.detail.document.status == status
             assert status in screen_text(app)
             assert on_top(app, screen)
+
+        await pilot.press("escape")  # the browser lists again: the status changed meanwhile
+        await settle(app, pilot)
+        assert on_top(app, browser)
+        [shown] = [d for d in browser.table.shown_rows() if d.oid == memo.oid]
+        assert shown.status == status
     with tv.open() as vault:
         assert vault.show(memo.oid).document.status == status
         assert status != "unverified"

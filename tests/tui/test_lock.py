@@ -62,6 +62,10 @@ async def test_idle_time_locks(tv: TestVault, clock: FixedClock) -> None:
         assert app.session is not None
 
         clock.advance(timedelta(seconds=1))
+        session = app.session
+        with session.use():  # a vault call under way (a long check-in) holds the lock off
+            await app.lock_if_idle()
+        assert app.session is session
         await app.lock_if_idle()
         await settle(app, pilot)
         assert app.session is None

@@ -57,6 +57,7 @@ class BrowserScreen(VaultScreen):
         self.collection = collection
         self.autoload = autoload
         self.sub_title = shown(collection)
+        self.seen_changes = -1  # the session's change count when the listing was asked for
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,10 +97,15 @@ class BrowserScreen(VaultScreen):
             flag=flag if isinstance(flag, str) else None,
         )
 
-    @work(thread=True, exit_on_error=False, exclusive=True, group="documents")
     def load(self) -> None:
-        """List the collection's documents through the service."""
-        where = self.current_filter()
+        """List the collection's documents through the service (in a worker)."""
+        current = vault_app(self).session
+        if current is not None:
+            self.seen_changes = current.changes
+        self._fetch(self.current_filter())
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="documents")
+    def _fetch(self, where: Filter) -> None:
         with session(self).use() as vault:
             rows = vault.documents(self.collection, where)
         keys = [name_key(row).casefold() for row in rows]  # here, not on the first keystroke
@@ -167,8 +173,9 @@ class BrowserScreen(VaultScreen):
             vault_app(self).open_document(chosen.oid)
 
     def on_screen_resume(self) -> None:
-        # A document may have been marked meanwhile: its status changed.
-        if self.autoload and self.table.total:
+        # List again only if a document was marked or material checked in meanwhile.
+        current = vault_app(self).session
+        if self.autoload and current is not None and current.changes != self.seen_changes:
             self.load()
 
     def forget(self) -> None:

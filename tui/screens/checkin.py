@@ -234,6 +234,9 @@ class CheckInScreen(VaultScreen):
         self.query_one("#current", Static).update(safe_text(progress.current))
 
     def on_check_in_finished(self, message: CheckInFinished) -> None:
+        current = vault_app(self).session
+        if current is not None:
+            current.changes += 1
         self.receipt = message.receipt
         bar = self.query_one("#bar", ProgressBar)
         if not message.receipt.cancelled:

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from tui.host import session
+from tui.host import session, vault_app
 from tui.messages.loading import DocumentBundle, DocumentLoaded, Marked
 from tui.screens.base import VaultScreen
 from tui.screens.mark import MarkChoice, MarkScreen
@@ -117,6 +117,9 @@ class DocumentScreen(VaultScreen):
         self.post_message(Marked(previous, choice.status))
 
     def on_marked(self, message: Marked) -> None:
+        current = vault_app(self).session
+        if current is not None:
+            current.changes += 1
         self.notify(f"marked {message.status} (was {message.previous})", markup=False)
         self.action_reload()
 
