@@ -10,11 +10,12 @@ from textual.message import Message
 from textual.widgets import Input, ProgressBar, Select
 
 from tests.tui.conftest import write_material
-from tests.tui.helpers import drive, pilot_test, screen_text, settle, unlock
+from tests.tui.helpers import drive, on_top, pilot_test, screen_text, settle, unlock
 from tests.vaults import TestVault
 from tui.app import VaultApp
 from tui.messages.checkin import CheckInProgress
 from tui.screens.checkin import CheckInScreen
+from tui.screens.document import DocumentScreen
 from vault.clock import FixedClock
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +73,12 @@ async def test_check_in_shows_progress_and_the_receipt(
         assert "executable" in text
         assert not any(raw in text + app.export_screenshot() for raw in RAW)
         assert "Back" in text.splitlines()[-1]
+
+        await pilot.press("enter")  # the flagged item, straight to its document
+        await settle(app, pilot)
+        assert isinstance(app.screen, DocumentScreen)
+        await pilot.press("escape")
+        assert on_top(app, screen)
 
     with tv.open() as vault:
         names = [d.name for d in vault.documents("leak")]

@@ -39,8 +39,10 @@ from tui.screens.base import VaultScreen, describe
 from tui.widgets.receipt import ReceiptView
 from tui.widgets.safe import safe_text, shown
 from tui.widgets.safe_tree import SafeDirectoryTree
+from tui.widgets.table import VirtualTable
 from vault.output import human_size
 from vault.service import Progress, Receipt
+from vault.service.receipt import ItemResult
 
 REPORT_EVERY = 0.1  # seconds between progress messages
 
@@ -126,9 +128,14 @@ class CheckInScreen(VaultScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running
-        if action in ("start", "pick", "back"):
+        if action == "pick":
+            return self.focused is self.query_one("#tree") and not self.running
+        if action in ("start", "back"):
             return None if self.running else True
         return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()  # Pick path shows only while the tree has the focus
 
     # Picking paths
     @on(DirectoryTree.FileSelected)
@@ -244,12 +251,19 @@ class CheckInScreen(VaultScreen):
         self.query_one("#current", Static).update(Text(""))
         self.query_one(ReceiptView).show(message.receipt)
         self._state("done")
+        self.query_one("#receipt-items", VirtualTable).focus()
 
     def on_check_in_failed(self, message: CheckInFailed) -> None:
         self.notify(
             describe(message.error), title="check-in failed", severity="error", markup=False
         )
         self._state("idle")
+
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        """Enter on a receipt item that was stored opens its document."""
+        item = self.query_one("#receipt-items", VirtualTable).current
+        if isinstance(item, ItemResult) and item.oid:
+            vault_app(self).open_document(item.oid)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
