@@ -10,7 +10,7 @@ import pytest
 
 from tests.vaults import PASSPHRASES, TestVault, make_vault
 from vault.clock import FixedClock
-from vault.service import Vault
+from vault.service import DocumentView, Vault
 
 EVIL = "evil\x1b[2Jname\u202etxt.exe"  # clears the screen; reverses the extension
 MARKUP = "[bold]loud[red].txt"
@@ -38,6 +38,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> TestVault:
     with Vault.open(made.path, "alice", PASSPHRASES["alice"]) as vault:
         vault.check_in([material], collection="leak", source="message board dump")
     return made
+
+
+@pytest.fixture(scope="session")
+def stored(template: TestVault) -> dict[str, DocumentView]:
+    """The template's documents by name (the same in every copy: a copy keeps the keys)."""
+    with template.open() as vault:
+        return {d.name: d for d in vault.documents("leak")}
 
 
 @pytest.fixture

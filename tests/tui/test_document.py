@@ -27,9 +27,8 @@ from vault.service.review import STATUSES, TRANSITIONS
 SHOWN = "evil\\x1b[2Jname\\u202etxt.exe"
 
 
-def find(tv: TestVault, name: str) -> DocumentView:
-    with tv.open() as vault:
-        return next(d for d in vault.documents("leak") if name in d.name)
+def find(stored: dict[str, DocumentView], name: str) -> DocumentView:
+    return next(d for d in stored.values() if name in d.name)
 
 
 def moves(status: str) -> list[str]:
@@ -39,9 +38,9 @@ def moves(status: str) -> list[str]:
 
 @pilot_test
 async def test_document_shows_metadata_flags_and_provenance(
-    tv: TestVault, clock: FixedClock
+    tv: TestVault, clock: FixedClock, stored: dict[str, DocumentView]
 ) -> None:
-    evil = find(tv, "evil")
+    evil = find(stored, "evil")
     app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
     async with drive(app, SIZES[0]) as pilot:
         await unlock(app, pilot)
@@ -82,8 +81,10 @@ async def test_document_shows_metadata_flags_and_provenance(
 
 
 @pilot_test
-async def test_marking_changes_the_status(tv: TestVault, clock: FixedClock) -> None:
-    memo = find(tv, "memo.txt")
+async def test_marking_changes_the_status(
+    tv: TestVault, clock: FixedClock, stored: dict[str, DocumentView]
+) -> None:
+    memo = find(stored, "memo.txt")
     app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
     async with drive(app, (100, 30)) as pilot:
         await unlock(app, pilot)
@@ -129,9 +130,9 @@ async def test_marking_changes_the_status(tv: TestVault, clock: FixedClock) -> N
 
 @pilot_test
 async def test_mark_is_greyed_out_when_the_policies_refuse(
-    tv: TestVault, clock: FixedClock
+    tv: TestVault, clock: FixedClock, stored: dict[str, DocumentView]
 ) -> None:
-    memo = find(tv, "memo.txt")
+    memo = find(stored, "memo.txt")
     with tv.open() as vault:
         vault.grant("leak", "carol")  # legal reads, but may not mark
     app = VaultApp(tv.path, "carol", clock=clock, cursor_blink=False)

@@ -64,6 +64,7 @@ class CheckInScreen(VaultScreen):
         self.worker: Worker[None] | None = None
         self.receipt: Receipt | None = None
         self.last: Progress | None = None
+        self.elapsed = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,6 +91,7 @@ class CheckInScreen(VaultScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#paths", Input).focus()
+        self.query_one("#picked", Static).display = False
         self._collections()
         self._state("idle")
 
@@ -156,7 +158,9 @@ class CheckInScreen(VaultScreen):
         else:
             self.picked.append(path)
         lines = [f"picked: {shown(str(p))}" for p in self.picked]
-        self.query_one("#picked", Static).update(Text("\n".join(lines)))
+        picked = self.query_one("#picked", Static)
+        picked.update(Text("\n".join(lines)))
+        picked.display = bool(lines)
 
     def paths(self) -> list[Path]:
         """Every path to check in: those typed, then those picked.
@@ -228,23 +232,30 @@ class CheckInScreen(VaultScreen):
 
     def on_check_in_progress(self, message: CheckInProgress) -> None:
         progress = self.last = message.progress
+        self.elapsed = message.elapsed
         bar = self.query_one("#bar", ProgressBar)
         total = max(progress.total_bytes, 1)
         bar.update(total=total, progress=min(progress.bytes, total))
-        rate = progress.bytes / message.elapsed if message.elapsed > 0 else 0.0
+        self._counts(progress, progress.flagged)
+        self.query_one("#current", Static).update(safe_text(progress.current))
+
+    def _counts(self, progress: Progress, flagged: int) -> None:
+        rate = progress.bytes / self.elapsed if self.elapsed > 0 else 0.0
         counts = (
             f"{progress.files:,} files ({progress.total_files:,} on disk) · "
             f"{human_size(progress.bytes)} of {human_size(progress.total_bytes)} · "
-            f"{human_size(int(rate))}/s · {progress.flagged:,} flagged"
+            f"{human_size(int(rate))}/s · {flagged:,} flagged"
         )
         self.query_one("#counts", Static).update(Text(counts))
-        self.query_one("#current", Static).update(safe_text(progress.current))
 
     def on_check_in_finished(self, message: CheckInFinished) -> None:
         current = vault_app(self).session
         if current is not None:
             current.changes += 1
         self.receipt = message.receipt
+        if self.last is not None:
+            # Detection ends after the last progress report: the receipt has the final count.
+            self._counts(self.last, message.receipt.counts()["flagged"])
         bar = self.query_one("#bar", ProgressBar)
         if not message.receipt.cancelled:
             bar.update(total=bar.total or 1, progress=bar.total or 1)
