@@ -68,7 +68,10 @@ def verify_bundle(path: Path, *, roster_fingerprint: str | None = None) -> Bundl
         manifest = _manifest(path, request, request_bytes, members, report)
         _check_files(path, manifest, request, report)
         _check_checkpoint(manifest, members, report)
-        if (path / "allowed_signers").read_text() != allowed_signers(list(members.values())):
+        # Read like every other member: bounded, never through a link (a bundle is hostile
+        # input: allowed_signers -> /dev/zero would otherwise never finish), compared as bytes.
+        expected = allowed_signers(list(members.values())).encode()
+        if _read(path / "allowed_signers") != expected:
             report.problems.append("allowed_signers does not match roster.json")
     except (VaultError, OSError, ValueError, KeyError, TypeError) as exc:
         message = exc.message if isinstance(exc, VaultError) else f"unreadable bundle ({exc})"
