@@ -12,9 +12,15 @@ from typing import Any
 
 import click
 
-from vault.ingest.names import escape
+from vault.ingest import names
 
 __all__ = ["emit", "escape", "human_size", "table"]
+
+
+def escape(text: str) -> str:
+    """Text safe for a terminal. Names the vault stored are escaped already (their backslashes
+    doubled once); printable text is shown as it is, anything else escaped."""
+    return text if text.isprintable() else names.escape(text)
 
 
 def emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:

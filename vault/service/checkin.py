@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -33,7 +34,7 @@ from vault.errors import Cancelled, VaultError
 from vault.ingest.containers import ContainerKind, Member, members, sniff
 from vault.ingest.detect import MAX_HEAD, MAX_TAIL, Detection, Detector, Sample
 from vault.ingest.limits import Budget, LimitExceeded, Limits
-from vault.ingest.names import escape
+from vault.ingest.names import decode_name, escape
 from vault.ingest.tap import Tap
 from vault.ingest.walk import Found, open_regular, walk
 from vault.review.extract import Extractor
@@ -215,6 +216,8 @@ def _take(run: _Run, entry: Found) -> None:
         name=escape(entry.path.name),
         path=escape(entry.rel),
         raw_path=entry.rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"),
+        # A file on the stick can be named to attack a terminal as well as an archive member.
+        flags=set(decode_name(os.fsencode(entry.path.name), encoding_hint=None).flags),
     )
     try:
         source = open_regular(entry)
