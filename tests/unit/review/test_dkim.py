@@ -19,8 +19,8 @@ import dns.resolver
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from dkim.canonicalization import CanonicalizationPolicy  # type: ignore[import-untyped]
-from dkim.crypto import parse_pem_private_key  # type: ignore[import-untyped]
+from dkim.canonicalization import CanonicalizationPolicy
+from dkim.crypto import parse_pem_private_key
 
 from vault.errors import UsageError
 from vault.review.dkim import (

@@ -7,7 +7,7 @@ import time
 
 import dkim
 import pytest
-from dkim.canonicalization import Relaxed, Simple  # type: ignore[import-untyped]
+from dkim.canonicalization import Relaxed, Simple
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
