@@ -64,7 +64,11 @@ def audit_verify(state: dict[str, Any], checkpoint_file: Path | None, as_json: b
     """Verify the audit chain and every entry's signature; exit 4 on any problem."""
     point = None
     if checkpoint_file is not None:
-        point = Checkpoint.from_json(checkpoint_file.read_text())
+        try:
+            text = checkpoint_file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise IntegrityError(f"{checkpoint_file} is not an audit checkpoint") from None
+        point = Checkpoint.from_json(text)
     report = open_vault(state).audit_verify(point)
     data = {
         "ok": report.ok,
