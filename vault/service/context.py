@@ -284,11 +284,14 @@ def read_vault_id(vault_dir: Path) -> str:
 
     Raises:
         NotFound: no vault there.
-        IntegrityError: the file is damaged.
+        IntegrityError: the file is damaged, or missing from a directory that holds a roster.
     """
     try:
         doc = tomllib.loads((vault_dir / "VAULT").read_text())
     except FileNotFoundError:
+        if (vault_dir / "roster").is_dir():
+            # A vault's other files are there: its VAULT file was deleted, not never written.
+            raise IntegrityError("the VAULT file is missing") from None
         raise NotFound(
             f"{vault_dir} is not a vault", hint="give --vault DIR or set VAULT_DIR"
         ) from None
