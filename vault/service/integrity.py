@@ -1,14 +1,21 @@
 """`vault check`: every kind of file in the vault, checked for damage and tampering.
 
 What is checked, and with what:
-- `VAULT`, the roster chain and its pinned head (anyone who can unlock);
+- `VAULT` (byte for byte: its creation time is the signed genesis statement's), the roster chain
+  and its pinned head (anyone who can unlock);
 - every active member's key file, against the public key in the signed roster;
 - `vault.db` and the catalog of every collection the member holds (SQLCipher page HMACs and
   SQLite's structure check);
 - every document the catalogs name: its object exists — and, with `read_data`, decrypts, has
   the right address (HMAC) and padding;
 - objects no readable catalog names, and leftovers in `tmp/` (orphans: reported, never deleted);
-- the audit log's chain and every entry's signature.
+- that `vault.db` holds a policy set that loads and verifies (a replaced `vault.db` has none);
+- the audit log's chain and every entry's signature, and every checkpoint stored in
+  `log/checkpoints/`: its bytes, its signature, and — for the newest — that the log still holds
+  it, so a log cut short or deleted below it is reported. A checkpoint the log records but that
+  is not stored is a warning: a crash between the two writes leaves the same thing;
+- that every release the log records as done is recorded released in `vault.db` (a `vault.db`
+  rolled back past a release is caught; other single-file rollbacks are not, see SECURITY.md).
 
 A member who does not hold every collection cannot tell an orphan from another collection's
 object; the report says so instead of guessing.
@@ -16,19 +23,25 @@ object; the report says so instead of guessing.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, select
 
+from vault import canonical
+from vault.audit import Checkpoint
 from vault.catalog.engine import integrity_problems
 from vault.catalog.models import Document
+from vault.catalog.releases import ReleaseRow
 from vault.errors import IntegrityError, VaultError
 from vault.keys import sealed
 from vault.keys.member import read_key_file
 from vault.keys.roster import Roster
-from vault.service.context import Context, read_vault_id
+from vault.service.context import FORMAT_VERSION, Context, read_vault_id
+from vault.service.governance import active_policy
 from vault.store.atomic import is_temp_name
 from vault.store.objects import check_oid
 
@@ -59,6 +72,7 @@ def check(
     _guard(report, "vault secret", lambda: _check_vault_secret(ctx))
     for problem in integrity_problems(ctx.db):
         report.problems.append(f"vault.db: {problem}")
+    _guard(report, "vault.db", lambda: _check_policy(ctx))
     referenced = _check_collections(ctx, report, read_data, progress)
     _check_orphans(ctx, report, referenced)
     _check_audit(ctx, report)
@@ -75,6 +89,28 @@ def _guard(report: CheckReport, where: str, step: Callable[[], None]) -> None:
 def _check_vault_file(ctx: Context) -> None:
     if read_vault_id(ctx.dir) != ctx.vault_id:
         raise IntegrityError("names another vault")
+    # The file is in clear; every byte of it is fixed by the signed roster: `create` writes the
+    # genesis statement's instant as `created`. So it must be exactly what `create` wrote.
+    data = (ctx.dir / "VAULT").read_bytes()
+    created = tomllib.loads(data.decode()).get("created")
+    genesis = Roster(ctx.dir).statements()[0]
+    expected = f'format = {FORMAT_VERSION}\nvault_id = "{ctx.vault_id}"\ncreated = "{created}"\n'
+    try:
+        same_time = datetime.fromisoformat(str(created)) == canonical.parse_instant(
+            genesis.at, what="the roster's genesis time"
+        )
+    except ValueError:
+        same_time = False
+    if data != expected.encode() or not same_time:
+        raise IntegrityError("has been altered (it differs from what the signed roster implies)")
+
+
+def _check_policy(ctx: Context) -> None:
+    """A vault always has a verified policy set: `init` installs version 1."""
+    try:
+        active_policy(ctx)
+    except VaultError as exc:
+        raise IntegrityError(f"no usable policy set: {exc.message}") from None
 
 
 def _check_roster(ctx: Context) -> None:
@@ -191,6 +227,72 @@ def _check_audit(ctx: Context, report: CheckReport) -> None:
         record = ctx.roster.members.get(name)
         return record.public_key() if record else None
 
-    result = ctx.audit_log.verify(key_of)
+    stored = _stored_checkpoints(ctx, report, key_of)
+    newest = max(stored.values(), key=lambda point: point.seq, default=None)
+    result = ctx.audit_log.verify(key_of, checkpoint=newest)
     report.problems.extend(f"audit log: {p}" for p in result.problems)
     report.checked["audit entries"] = result.entries
+    if result.ok:
+        logged: set[int] = set()
+        released: set[str] = set()
+        for entry in ctx.audit_log.entries():
+            if entry.action == "audit-checkpoint":
+                logged.add(entry.seq)
+            elif entry.action == "release-done":
+                released.add(entry.target)
+        _check_releases(ctx, report, released)
+        for seq in sorted(logged - set(stored)):
+            report.warnings.append(
+                f"log/checkpoints/{seq:012d}.json: the checkpoint logged at seq {seq} is not "
+                "stored (deleted, or a crash cut its write short); compare your exported copies"
+            )
+
+
+def _check_releases(ctx: Context, report: CheckReport, done: set[str]) -> None:
+    """A release is logged done only after vault.db records it released (DESIGN §9), so a
+    crash cannot leave the log ahead of vault.db here: a mismatch is a vault.db rolled back or
+    rewritten, which would let an approved release run a second time."""
+    with Session(ctx.db) as session:
+        states = {row.id: row.state for row in session.exec(select(ReleaseRow))}
+    for ident in sorted(done):
+        state = states.get(ident, "missing")
+        if state != "released":
+            report.problems.append(
+                f"vault.db: release {ident} is logged as done but recorded as {state} "
+                "(vault.db was rolled back or altered)"
+            )
+
+
+def _stored_checkpoints(
+    ctx: Context, report: CheckReport, key_of: Callable[[str], Ed25519PublicKey | None]
+) -> dict[int, Checkpoint]:
+    """The checkpoints in `log/checkpoints/` that are intact and signed by a roster member."""
+    folder = ctx.dir / "log" / "checkpoints"
+    found: dict[int, Checkpoint] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        where = f"log/checkpoints/{path.name}"
+        if is_temp_name(path.name):
+            report.warnings.append(f"{where}: leftover of an interrupted write")
+            continue
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 64 * 1024:
+            report.problems.append(f"{where}: not a stored checkpoint")  # never read unbounded
+            continue
+        try:
+            data = path.read_bytes()
+            point = Checkpoint.from_json(data.decode("utf-8"))
+            key = key_of(point.signer)
+            if key is None:
+                raise IntegrityError(f"signed by {point.signer!r}, who is not in the roster")
+            point.verify_signature(key)
+            if point.vault_id != ctx.vault_id:
+                raise IntegrityError("is another vault's")
+            if path.name != f"{point.seq:012d}.json" or data != point.to_json().encode():
+                raise IntegrityError("has been altered")
+        except UnicodeDecodeError:
+            report.problems.append(f"{where}: has been altered")
+        except VaultError as exc:
+            report.problems.append(f"{where}: {exc.message}")
+        else:
+            found[point.seq] = point
+    report.checked["stored checkpoints"] = len(found)
+    return found
