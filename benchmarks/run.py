@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks import extras, measure
+from benchmarks import browser, extras, measure
 from benchmarks.data import REPO, DataSet, corpus, generated, scale_tag
 from benchmarks.peers import (
     Borg,
@@ -408,7 +408,7 @@ def run_extras(
         if "search" in args.extras:
             show(extras.search(setting, docs, args.queries))
         if "browser" in args.extras:
-            show(extras.browser(setting, docs))
+            show(browser.browser(setting, docs))
     return done
 
 
