@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-vault
 
-.PHONY: demo test lint typecheck pytest wheelhouse wheelhouse-check clean
+.PHONY: demo test lint typecheck pytest wheelhouse wheelhouse-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Check-in and the rest against restic, borg and age on the same data (see benchmarks/README.md).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # Hash-pinned wheels of the project and every runtime dependency, for the air-gapped machine.
 wheelhouse: $(STAMP)
