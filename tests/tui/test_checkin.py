@@ -68,10 +68,10 @@ async def test_check_in_shows_progress_and_the_receipt(
         assert screen.query_one("#bar", ProgressBar).percentage == 1.0
         text = screen_text(app)
         assert "6 files (6 on disk)" in text
-        assert "· 1 flagged" in text  # from the receipt: detection ends after the last report
+        assert "· 2 flagged" in text  # both hostile names; counted from the receipt
         assert f"intake {receipt.intake_id} into leak: 1 new, 5 duplicate" in text
         assert "evil\\x1b[2Jname\\u202etxt.exe" in text  # the flagged item, escaped
-        assert "executable" in text
+        assert "control-chars" in text  # the flags of the hostile names
         assert not any(raw in text + app.export_screenshot() for raw in RAW)
         assert "Back" in text.splitlines()[-1]
 

