@@ -84,6 +84,11 @@ def target(role: str) -> str:
     return "t-" + role
 
 
+def removable(role: str) -> str:
+    """A member only `role`'s removal cell acts on, so no other cell depends on its order."""
+    return "r-" + role
+
+
 def secret(name: str) -> bytes:
     return f"{name} passphrase".encode()
 
@@ -111,7 +116,12 @@ def _build(root: Path) -> None:
     secrets_dir = root / "secrets"
     secrets_dir.mkdir()
     founder = "founder"
-    names = [founder, *(member(r) for r in ROLES), *(target(r) for r in ROLES)]
+    names = [
+        founder,
+        *(member(r) for r in ROLES),
+        *(target(r) for r in ROLES),
+        *(removable(r) for r in ROLES),
+    ]
     for name in names:
         (secrets_dir / f"{name}.pass").write_bytes(secret(name))
     material = root / "material"
@@ -133,6 +143,7 @@ def _build(root: Path) -> None:
         for role in ROLES:
             vault.add_member(member(role), [role], secret(member(role)))
             vault.add_member(target(role), ["reporter"], secret(target(role)))
+            vault.add_member(removable(role), ["reporter"], secret(removable(role)))
         vault.create_collection("leak", "the matrix")
         vault.create_collection("pool", "granted and revoked by the cells")
         for role in ROLES:
@@ -184,7 +195,7 @@ COMMANDS: dict[str, Command] = {
         "member", "add", f"new-{r}", "--role", "reporter",
         "--new-passphrase-file", str(w.passphrase("founder")),
     ),
-    "member remove": lambda w, r: ("member", "remove", target(r)),
+    "member remove": lambda w, r: ("member", "remove", removable(r)),
     "collection create": lambda w, r: ("collection", "create", f"made-by-{r}"),
     "collection grant": lambda w, r: ("collection", "grant", "leak", target(r)),
     "collection revoke": lambda w, r: ("collection", "revoke", "pool", target(r)),
