@@ -6,8 +6,8 @@ Each cell runs the real `vault` command as a member holding exactly one role, ag
 which every role member holds the collections, and asserts the exact exit code.
 
 Commands that change something act on a target of their own per role (a document to mark, one
-to embargo, a member to remove, a release request to run…), so the cells are independent of the
-order they run in. The cells run in this process through the real entry point
+to embargo, a member to grant and one to remove, a release request to run…), so the cells are
+independent of the order they run in. The cells run in this process through the real entry point
 (`tests.security.invoke`); `test_cells_agree_through_a_real_subprocess` runs one cell per role
 through a real `vault` process to show the two are the same command.
 """
@@ -80,8 +80,14 @@ def member(role: str) -> str:
 
 
 def target(role: str) -> str:
-    """A member whose only purpose is to be granted, revoked or removed by `role`'s cells."""
+    """A member whose only purpose is to be granted and revoked by `role`'s cells."""
     return "t-" + role
+
+
+def leaving(role: str) -> str:
+    """A member whose only purpose is to be removed by `role`'s cell (removing `target(role)`
+    would make `role`'s grant cell fail on a missing member if it ran later)."""
+    return "x-" + role
 
 
 def removable(role: str) -> str:
@@ -143,6 +149,7 @@ def _build(root: Path) -> None:
         for role in ROLES:
             vault.add_member(member(role), [role], secret(member(role)))
             vault.add_member(target(role), ["reporter"], secret(target(role)))
+            vault.add_member(leaving(role), ["reporter"], secret(leaving(role)))
             vault.add_member(removable(role), ["reporter"], secret(removable(role)))
         vault.create_collection("leak", "the matrix")
         vault.create_collection("pool", "granted and revoked by the cells")
