@@ -84,12 +84,6 @@ def target(role: str) -> str:
     return "t-" + role
 
 
-def leaving(role: str) -> str:
-    """A member whose only purpose is to be removed by `role`'s cell (removing `target(role)`
-    would make `role`'s grant cell fail on a missing member if it ran later)."""
-    return "x-" + role
-
-
 def removable(role: str) -> str:
     """A member only `role`'s removal cell acts on, so no other cell depends on its order."""
     return "r-" + role
@@ -149,7 +143,6 @@ def _build(root: Path) -> None:
         for role in ROLES:
             vault.add_member(member(role), [role], secret(member(role)))
             vault.add_member(target(role), ["reporter"], secret(target(role)))
-            vault.add_member(leaving(role), ["reporter"], secret(leaving(role)))
             vault.add_member(removable(role), ["reporter"], secret(removable(role)))
         vault.create_collection("leak", "the matrix")
         vault.create_collection("pool", "granted and revoked by the cells")
