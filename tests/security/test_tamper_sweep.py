@@ -135,6 +135,7 @@ def _build(root: Path) -> None:
         alice.check_in([second], collection="leak", source="second drop")
         alice.check_in([third], collection="other", source="third drop")
         docs = {d.name: d.oid for d in alice.documents()}
+        (root / "oids.json").write_text(json.dumps(docs))
         later = datetime.now(UTC) + timedelta(days=30)
         alice.set_embargo(docs["a3.bin"], until=later, zone="Europe/Paris", reason="court order")
         alice.set_embargo("other", until=later, zone="UTC", reason="polls close")
@@ -230,11 +231,12 @@ def damages(damage: str, rel: str, size: int) -> Iterator[tuple[str, Callable[[P
         for offset in flip_offsets(rel, size):
             yield f"bit flipped at {offset}", partial(flip, offset=offset)
     elif damage == "truncate":
-        # Cutting into the audit log's final record is what a crash mid-append leaves: by design
-        # (DESIGN §10) it is cut back and the cut logged, and only an exported checkpoint proves
-        # otherwise (see the rollback tests below). Every other truncation must be reported.
-        lengths = {size // 2} if rel.endswith("audit.log") else {size - 1, size // 2}
-        for length in sorted(lengths):
+        # Cutting into the audit log's final record looks like a crash mid-append, which is cut
+        # back at the next unlock (DESIGN §10). Here that record is the stored checkpoint's own
+        # entry (nothing writes to the built vault after it: see `_oids`), so the cut falls
+        # below the checkpoint and must be reported; a cut into records appended after the
+        # newest stored checkpoint is not (SECURITY.md, "How the claims are tested").
+        for length in sorted({size - 1, size // 2}):
             yield f"truncated to {length}", partial(truncate, length=length)
     else:
         yield "deleted", Path.unlink
@@ -290,10 +292,11 @@ def test_damage_to_every_file_is_reported(
 
 
 def _oids(rich: Rich) -> dict[str, str]:
-    """Document name -> object id, read from the vault (a0-a3: first key, b0-b1: second key,
-    c0: the other collection)."""
-    with Vault.open(rich.vault, "alice", SECRETS["alice"]) as alice:
-        return {d.name.removesuffix(".bin"): d.oid for d in alice.documents()}
+    """Document name -> object id (a0-a3: first key, b0-b1: second key, c0: the other
+    collection), as the build noted them: listing documents is logged, and the built vault
+    must stay exactly as built (its last audit record is the stored checkpoint's)."""
+    noted = json.loads((rich.root / "oids.json").read_text())
+    return {name.removesuffix(".bin"): oid for name, oid in noted.items()}
 
 
 def _object(vault_dir: Path, oid: str) -> Path:
