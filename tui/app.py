@@ -1,11 +1,11 @@
 """`VaultApp`: the full-screen terminal app over one vault directory.
 
-Screens: unlock → dashboard → collection browser → document (and its mark dialog); check-in
-and the audit viewer from anywhere. Every vault call runs in a thread worker through the
-session (`tui.session`); the app itself never holds decrypted data outside the screens, which
-drop theirs when the vault locks. Locking (Ctrl+L, the palette, or `idle_timeout` seconds
-without a key or mouse event, measured on the injected clock) closes the `Vault` once the call in
-flight ends, and returns to the unlock screen.
+Screens: unlock → dashboard → collection browser → document (and its mark dialog); check-in,
+the embargo editor, the release queue and the audit viewer from anywhere. Every vault call runs
+in a thread worker through the session (`tui.session`); the app itself never holds decrypted
+data outside the screens, which drop theirs when the vault locks. Locking (Ctrl+L, the palette,
+or `idle_timeout` seconds without a key or mouse event, measured on the injected clock) closes
+the `Vault` once the call in flight ends, and returns to the unlock screen.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from tui.screens.browser import BrowserScreen
 from tui.screens.checkin import CheckInScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.document import DocumentScreen
+from tui.screens.embargo import EmbargoScreen
+from tui.screens.releases import ReleasesScreen
 from tui.screens.unlock import UnlockScreen
 from tui.session import VaultSession
 from vault.clock import Clock, SystemClock
@@ -139,7 +141,7 @@ class VaultApp(App[None]):
             self.session = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("lock", "check_in", "audit", "dashboard"):
+        if action in ("lock", "check_in", "audit", "dashboard", "embargoes", "releases"):
             return self.session is not None
         return True
 
@@ -174,6 +176,19 @@ class VaultApp(App[None]):
     def action_audit(self) -> None:
         """Open the audit viewer."""
         self._open(AuditScreen())
+
+    def open_embargoes(self, target: str | None = None) -> None:
+        """Open the embargo editor, on one collection or document if given."""
+        self._open(EmbargoScreen(target))
+
+    def action_embargoes(self) -> None:
+        """Open the embargo editor (on the collection being browsed, if any)."""
+        screen = self.screen
+        self.open_embargoes(screen.collection if isinstance(screen, BrowserScreen) else None)
+
+    def action_releases(self) -> None:
+        """Open the release queue."""
+        self._open(ReleasesScreen())
 
     def _open(self, screen: Screen[None]) -> None:
         if self.session is not None:

@@ -1,4 +1,5 @@
-"""Command palette entries (Ctrl+P) for the main actions: check in, audit, lock, open a collection.
+"""Command palette entries (Ctrl+P) for the main actions: check in, embargoes, releases, audit,
+lock, open a collection.
 
 Collection names come from the vault, so they are escaped and shown as plain content, never
 through the palette's markup-reading highlighter.
@@ -26,6 +27,8 @@ class VaultCommands(Provider):
             return []
         commands: list[tuple[str, Callable[[], object], str]] = [
             ("Check in material", app.action_check_in, "open the check-in screen"),
+            ("Embargoes", app.action_embargoes, "see, set, extend or lift embargoes"),
+            ("Release queue", app.action_releases, "request, approve and run releases"),
             ("Audit log", app.action_audit, "read and verify the audit log"),
             ("Dashboard", app.action_dashboard, "back to the dashboard"),
             ("Lock the vault", app.action_lock, "close the vault and ask for the passphrase"),

@@ -1,8 +1,7 @@
 """Dashboard: what needs the member's attention, as a column of panels.
 
-`PANELS` lists the panel classes shown, top to bottom. Only the collections panel exists today;
-embargo countdowns, releases awaiting the member's approval and releases due join the list as
-`DashboardPanel` subclasses when their service calls exist (see `tui.widgets.panel`).
+`PANELS` lists the panel classes shown, top to bottom: collections, embargo countdowns, releases
+waiting for the member's approval, and releases due (see `tui.widgets.panel`).
 """
 
 from __future__ import annotations
@@ -18,9 +17,16 @@ from tui.host import vault_app
 from tui.messages.navigation import OpenCollection
 from tui.screens.base import VaultScreen
 from tui.widgets.collections_panel import CollectionsPanel
+from tui.widgets.embargo_panel import EmbargoPanel
 from tui.widgets.panel import DashboardPanel
+from tui.widgets.release_panels import ApprovalsPanel, DueReleasesPanel
 
-PANELS: list[type[DashboardPanel[Any]]] = [CollectionsPanel]
+PANELS: list[type[DashboardPanel[Any]]] = [
+    CollectionsPanel,
+    EmbargoPanel,
+    ApprovalsPanel,
+    DueReleasesPanel,
+]
 
 
 class DashboardScreen(VaultScreen):
@@ -28,8 +34,10 @@ class DashboardScreen(VaultScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "check_in", "Check in"),
+        Binding("e", "app.embargoes", "Embargoes"),
+        Binding("p", "app.releases", "Releases"),
         Binding("a", "app.audit", "Audit log"),
-        Binding("r", "refresh", "Refresh"),
+        Binding("r", "refresh", "Refresh", show=False),  # panels reload on return anyway
     ]
 
     def compose(self) -> ComposeResult:
@@ -37,7 +45,7 @@ class DashboardScreen(VaultScreen):
         with VerticalScroll(id="panels"):
             for panel in PANELS:
                 yield panel()
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def panels(self) -> list[DashboardPanel[Any]]:
