@@ -22,6 +22,7 @@ from vault.review.preview import Preview
 from vault.service import audit as audit_flow
 from vault.service import checkin as checkin_flow
 from vault.service import collections as collection_flow
+from vault.service import containers as container_flow
 from vault.service import embargo as embargo_flow
 from vault.service import (
     evidence,
@@ -206,6 +207,10 @@ class Vault:
     def export(self, ref: str, output: Path) -> DocumentView:
         """Write a document to a file."""
         return reading.export_document(self._ctx, ref, output)
+
+    def containers(self, collection: str) -> dict[str, tuple[str | None, ...]]:
+        """Each document's containers in a collection, by oid (`None`: found loose)."""
+        return container_flow.containers(self._ctx, collection)
 
     def mark(self, ref: str, status: str, note: str = "") -> str:
         """Set a document's verification status; returns the previous one."""
