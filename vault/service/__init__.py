@@ -143,6 +143,17 @@ class Vault:
         """Every member of the roster."""
         return members.list_members(self._ctx)
 
+    def confirm_passphrase(self, passphrase: bytes) -> None:
+        """Check the acting member's passphrase again, before an action that needs consent.
+
+        Args:
+            passphrase: what the member typed; it is not kept.
+
+        Raises:
+            BadCredentials: the passphrase is wrong (exit code 5).
+        """
+        members.confirm_passphrase(self._ctx, passphrase)
+
     # Collections
     def create_collection(self, name: str, description: str = "") -> CollectionView:
         """Create a collection held by the acting member."""

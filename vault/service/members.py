@@ -1,4 +1,4 @@
-"""Members: adding, listing and removing, each a signed roster statement.
+"""Members: adding, listing and removing, each a signed roster statement; confirming a passphrase.
 
 Changing members needs `manage-members` from the policies, and only an admin may sign the roster
 statement (the roster refuses anything else, whatever this module or the policies say). Adding
@@ -12,9 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vault.errors import AccessDenied, UsageError
+from vault.errors import AccessDenied, BadCredentials, UsageError
 from vault.keys import sealed
-from vault.keys.member import KdfParams, MemberKeys, check_member_name, write_key_file
+from vault.keys.member import (
+    KdfParams,
+    MemberKeys,
+    check_member_name,
+    read_key_file,
+    write_key_file,
+)
 from vault.keys.roster import MemberRecord, Roster, member_body
 from vault.service.authorize import authorize
 from vault.service.context import Context
@@ -112,6 +118,25 @@ def remove_member(ctx: Context, name: str) -> None:
         )
         _reseal_vault_secret(ctx)
         (ctx.dir / "keys" / "members" / f"{name}.key").unlink(missing_ok=True)
+
+
+def confirm_passphrase(ctx: Context, passphrase: bytes) -> None:
+    """Check the acting member's passphrase again, before a signature that needs consent.
+
+    The member's own key file is unsealed as `unlock` does; the keys it holds must be the ones
+    this vault was unlocked with. Nothing is logged or kept.
+
+    Raises:
+        BadCredentials: wrong passphrase (or a key file that no longer holds these keys).
+        IntegrityError: the key file is damaged.
+    """
+    keys = read_key_file(ctx.dir, ctx.member).unseal(passphrase)
+    if keys.verify_key.public_bytes_raw() != ctx.keys.verify_key.public_bytes_raw():
+        raise BadCredentials(
+            f"the key file of member {ctx.member!r} no longer holds the keys this vault was "
+            "unlocked with",
+            hint="lock the vault and unlock it again",
+        )
 
 
 def list_members(ctx: Context) -> list[MemberView]:
