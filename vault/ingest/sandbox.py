@@ -139,12 +139,16 @@ class WorkerPool(Generic[RequestT, ResultT]):
         with self._lock:
             if self._closing:
                 raise RuntimeError("the detector is closed")
+            # The loop thread drains the queue whenever a worker answers, so only a queue that
+            # was empty needs waking: one wake-up per burst, not one per sample.
+            idle = not self._queue
             if self._broken is not None:
                 for job in jobs:
                     job.future.set_exception(self._broken)
             else:
                 self._queue.extend(jobs)
-        self._wake()
+        if idle and jobs:
+            self._wake()
         return [job.future for job in jobs]
 
     @property

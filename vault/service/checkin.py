@@ -17,6 +17,7 @@ committed stays.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from collections import deque
@@ -48,6 +49,10 @@ from vault.store.objects import Staged
 BATCH_FILES = 512
 BATCH_BYTES = 256 * 1024 * 1024
 IN_FLIGHT = 128  # detections awaited at most; bounds the samples held in memory
+# Small items are kept whole in memory until their batch is indexed, so containers among them
+# are opened and their text extracted without decrypting them again; bounded per batch.
+KEEP_ITEM = 256 * 1024
+KEEP_BATCH = 32 * 1024 * 1024
 
 SKIP_REASONS = {
     "symlink": "symbolic link: recorded, not followed",
@@ -81,6 +86,7 @@ class _Pending:
     staged: Staged
     origin: Origin
     detection: Future[Detection]
+    data: bytes | None = None  # the plaintext, for a small item
     receipt_index: int | None = None  # set once committed
 
 
@@ -101,6 +107,7 @@ class _Run:
     pending: list[_Pending] = field(default_factory=list)
     in_flight: deque[Future[Detection]] = field(default_factory=deque)
     pending_bytes: int = 0
+    kept_bytes: int = 0
     done_files: int = 0
     done_bytes: int = 0
     flagged: int = 0
@@ -231,7 +238,8 @@ def _take(run: _Run, entry: Found) -> None:
 def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
     """Stage one item, send it to detection, and open it if it is a container."""
     secret = run.collection.secret
-    tap = Tap(source, head=MAX_HEAD, tail=MAX_TAIL)
+    room = min(KEEP_ITEM, KEEP_BATCH - run.kept_bytes)
+    tap = Tap(source, head=MAX_HEAD, tail=MAX_TAIL, keep=max(room, 0))
     try:
         staged = run.ctx.store.stage(
             tap,  # type: ignore[arg-type]  # only read() is used
@@ -250,7 +258,8 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
         _record(run, _failed(origin, reason))
         return
     future = run.detector.submit(Sample(origin.name, tap.head, tap.tail, staged.size))
-    pending = _Pending(staged, origin, future)
+    pending = _Pending(staged, origin, future, tap.whole)
+    run.kept_bytes += staged.size if pending.data is not None else 0
     run.pending.append(pending)
     run.pending_bytes += staged.size
     run.done_files += 1
@@ -279,9 +288,8 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
 def _expand(run: _Run, container: _Pending, kind: ContainerKind) -> None:
     """Check in a container's members as its children; flag the container if a limit trips."""
     origin = container.origin
-    keys = run.collection.secret.object_keys
     try:
-        with run.ctx.store.open_staged(container.staged, keys=keys) as view:
+        with _open(run, container) as view:
             for member in members(
                 kind,
                 view,
@@ -297,6 +305,12 @@ def _expand(run: _Run, container: _Pending, kind: ContainerKind) -> None:
         if isinstance(exc, Cancelled):
             raise
         _flag_late(run, container, {"container-error", *getattr(exc, "flags", ())})
+
+
+def _open(run: _Run, container: _Pending) -> BinaryIO:
+    if container.data is not None:
+        return io.BytesIO(container.data)
+    return run.ctx.store.open_staged(container.staged, keys=run.collection.secret.object_keys)
 
 
 def _flag_late(run: _Run, container: _Pending, flags: set[str]) -> None:
@@ -380,6 +394,7 @@ def _flush(run: _Run) -> None:
     ctx, opened = run.ctx, run.collection
     detections = [p.detection.result() for p in run.pending]
     fresh = ctx.store.commit([p.staged for p in run.pending])
+    kept = {p.staged.oid: p.data for p in run.pending if p.data is not None}
     now = ctx.clock.now()
     documents: dict[str, dict[str, object]] = {}
     occurrences: list[dict[str, object]] = []
@@ -447,7 +462,13 @@ def _flush(run: _Run) -> None:
         ctx,
         opened,
         [
-            NewDocument(str(d["oid"]), str(d["name"]), str(d["mime"]), int(str(d["size"])))
+            NewDocument(
+                str(d["oid"]),
+                str(d["name"]),
+                str(d["mime"]),
+                int(str(d["size"])),
+                kept.get(str(d["oid"])),
+            )
             for d in documents.values()
         ],
         run.text_extractor,
@@ -455,6 +476,7 @@ def _flush(run: _Run) -> None:
     run.pending.clear()
     run.in_flight.clear()
     run.pending_bytes = 0
+    run.kept_bytes = 0
 
 
 def _merge(existing: str, flags: list[str]) -> str:

@@ -156,3 +156,31 @@ def test_hostile_subjects_are_escaped_in_member_names() -> None:
 def test_not_an_mbox() -> None:
     with pytest.raises(ContainerError, match="mbox"):
         listing(b"no envelope line here\n", ContainerKind.MBOX)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Content-Type: text/plain; charset=utf-8\n",
+        b"Content-Type: TEXT/HTML\n",
+        b"",
+        b"Content-Type: text/plain; name=notes.txt\n",
+        b"Content-Type: text/plain\nContent-Disposition: attachment\n",
+        b"Content-Disposition: inline; filename=a.txt\n",
+        b"Content-Type: application/pdf\n",
+        b"Content-Type: text/plain (a comment)\n",
+        b"Content-Type: text/plain\nContent-Type: application/pdf\n",
+        b"Content-Type: text/calendar\n",
+        b"Content-Type: message/rfc822\n",
+    ],
+)
+def test_the_single_part_shortcut_agrees_with_the_full_parse(
+    header: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vault.ingest.containers import mail
+
+    data = b"From: a@example.org\nSubject: s\n" + header + b"\nbody text\n"
+    quick = [(m.path.display, m.flags) for m in listing(data, ContainerKind.EMAIL)]
+    monkeypatch.setattr(mail, "_plain_body", lambda _data: False)
+    full = [(m.path.display, m.flags) for m in listing(data, ContainerKind.EMAIL)]
+    assert quick == full

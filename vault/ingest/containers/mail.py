@@ -7,7 +7,8 @@ is text/plain, text/html or text/enriched with no filename and no `attachment` d
 every other leaf is a member: attachments, inline images, calendar items, signatures, and
 attached messages (message/rfc822, flagged `attached-message`, whose bytes are the message, so
 the pipeline opens it as e-mail in turn). A part is named by its filename (Content-Disposition,
-else Content-Type `name`, decoded), else `part-N.<ext>` from its content type.
+else Content-Type `name`, decoded), else `part-N.<ext>` from its content type. A message whose
+raw headers show it is a single body part (most mail) has no members and is not parsed further.
 
 Header values are decoded (RFC 2047, RFC 2231, UTF-8 headers) and escaped; a value that cannot be
 parsed is shown raw, escaped. `message_headers` gives the same for the message itself.
@@ -204,9 +205,33 @@ def _payload(part: Message) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
+def _plain_body(data: bytes) -> bool:
+    """Whether the message's headers alone show it is one body part and nothing else.
+
+    Most mail is: a single text/plain (or HTML) part, no filename, no disposition. Only such a
+    message, unmistakably so in its raw headers, skips the full `policy.default` parse (the
+    costliest step of checking mail in); anything unusual takes the full parse.
+    """
+    try:
+        headers = BytesParser(policy=policy.compat32).parsebytes(data, headersonly=True)
+    except Exception:  # the full parse says what is wrong
+        return False
+    if "Content-Disposition" in headers:
+        return False
+    types = headers.get_all("Content-Type") or []
+    if not types:
+        return True  # RFC 2045: text/plain
+    if len(types) > 1 or not isinstance(types[0], str):
+        return False
+    value = types[0].lower()
+    return "name" not in value and value.split(";", 1)[0].strip() in _BODY_TYPES
+
+
 def read(src: BinaryIO, kind: ContainerKind, ctx: Context) -> Iterator[Member]:
     """The attachments and inline parts of one e-mail message, in MIME order."""
     data = read_bounded(src, ctx.limits.max_message_bytes, ctx.name)
+    if _plain_body(data):
+        return
     try:
         message = BytesParser(policy=policy.default).parsebytes(data)
     except Exception as exc:
