@@ -2,7 +2,7 @@
 
 The check-in recorded the names escaped (`evil\\x1b[2J…` as written characters); the app must
 show exactly that, with no ESC, no U+202E and no markup reaching the terminal. This covers the
-browser's table, the document screen and its header, and the mark dialog; the check-in tree and
+browser's table, the document screen (its header, preview and notes), and the mark dialog; the check-in tree and
 receipt are covered in `test_checkin`, the palette in `test_lock`, and names the service did not
 escape in `test_scale`.
 """
@@ -14,8 +14,10 @@ from tests.tui.helpers import drive, pilot_test, screen_text, settle, unlock
 from tests.vaults import TestVault
 from tui.app import VaultApp
 from tui.screens.browser import BrowserScreen
+from tui.screens.document import DocumentScreen
 from tui.screens.mark import MarkScreen
 from vault.clock import FixedClock
+from vault.service import DocumentView
 
 SHOWN = "evil\\x1b[2Jname\\u202etxt.exe"  # what the member must see, character for character
 RAW = ("\x1b", "\u202e", "\x9b")  # what must never reach the terminal
@@ -65,3 +67,37 @@ async def test_browser_document_and_dialog_show_names_escaped(
         await pilot.pause()
         assert isinstance(app.screen, MarkScreen)
         assert f"Mark {SHOWN}" in assert_safe(app)
+
+
+@pilot_test
+async def test_preview_and_notes_of_hostile_material_stay_text(
+    tv: TestVault, clock: FixedClock, stored: dict[str, DocumentView]
+) -> None:
+    evil = next(d for d in stored.values() if "evil" in d.name)
+    with tv.open() as vault:
+        vault.add_note(evil.oid, "looks like \x1b[31m red\u202e [bold]noted[/bold]")
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, (100, 30)) as pilot:
+        await unlock(app, pilot)
+        app.open_document(evil.oid)
+        await settle(app, pilot)
+        assert isinstance(app.screen, DocumentScreen)
+        seen = assert_safe(app)
+        for _ in range(3):  # down through the preview and the notes, by keyboard
+            await pilot.press("pagedown")
+            await pilot.pause()
+            seen += assert_safe(app)
+        assert "#!/bin/sh" in seen  # the script's text, never run
+        assert "echo hi" in seen
+        assert "looks like \\x1b[31m red\\u202e [bold]noted[/bold]" in seen
+
+        await pilot.press("escape")
+        markup = stored[MARKUP].oid
+        app.open_document(markup)
+        await settle(app, pilot)
+        seen = assert_safe(app)
+        await pilot.press("end")
+        await pilot.pause()
+        seen += assert_safe(app)
+        assert "shouting" in seen
+        assert MARKUP in seen

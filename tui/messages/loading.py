@@ -1,4 +1,5 @@
-"""What loading workers post back: an unlocked vault, documents, a document, audit entries."""
+"""What loading workers post back: an unlocked vault, documents, search hits, containers, a
+document and what was changed on it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from vault.service import Decision, DocumentDetail, DocumentView, Vault
+from vault.service import Decision, DocumentDetail, DocumentView, EmbargoView, SearchHit, Vault
 
 
 class Unlocked(Message):
@@ -27,21 +28,52 @@ class UnlockFailed(Message):
 
 
 class DocumentsLoaded(Message):
-    """A collection's documents, as the service listed them, with their filter keys."""
+    """A collection's documents, as the service listed them, with their filter keys.
 
-    def __init__(self, rows: Sequence[DocumentView], keys: list[str]) -> None:
+    `embargoes` are the collection's embargo and its documents' own, when they were asked for.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[DocumentView],
+        keys: list[str],
+        embargoes: Sequence[EmbargoView] = (),
+    ) -> None:
         super().__init__()
         self.rows = rows
         self.keys = keys
+        self.embargoes = embargoes
+
+
+class SearchDone(Message):
+    """The hits for `query`, ranked; or `error` saying why the query could not run."""
+
+    def __init__(self, query: str, hits: Sequence[SearchHit], error: str = "") -> None:
+        super().__init__()
+        self.query = query
+        self.hits = hits
+        self.error = error
+
+
+class ContainersLoaded(Message):
+    """Each document's containers in a collection (`Vault.containers`)."""
+
+    def __init__(self, placed: dict[str, tuple[str | None, ...]]) -> None:
+        super().__init__()
+        self.placed = placed
 
 
 @dataclass(frozen=True)
 class DocumentBundle:
-    """One document as the document screen shows it: detail, section data, permissions."""
+    """One document as the document screen shows it: detail, section data, permissions.
+
+    `mark` also decides notes (the service asks `mark` before adding one).
+    """
 
     detail: DocumentDetail
     sections: tuple[object, ...]
     mark: Decision | None  # None when the policies could not be asked
+    tag: Decision | None = None
 
 
 class DocumentLoaded(Message):
@@ -59,6 +91,18 @@ class Marked(Message):
         super().__init__()
         self.previous = previous
         self.status = status
+
+
+class Noted(Message):
+    """A note was added to the document."""
+
+
+class Tagged(Message):
+    """A document's tags changed; `tags` are its tags now."""
+
+    def __init__(self, tags: tuple[str, ...]) -> None:
+        super().__init__()
+        self.tags = tags
 
 
 class PanelData(Message):

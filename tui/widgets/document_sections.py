@@ -1,4 +1,4 @@
-"""The document screen's sections that exist today: metadata, flags, provenance."""
+"""The document screen's descriptive sections: metadata, flags, provenance."""
 
 from __future__ import annotations
 

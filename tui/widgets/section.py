@@ -2,9 +2,9 @@
 
 The document screen fetches a document's detail once, in a worker, then asks each section in
 `tui.screens.document.SECTIONS` for anything more it needs (`fetch`, same worker, vault borrowed),
-then hands each section the detail and its data (`show`, UI thread). Metadata, flags and
-provenance are sections today; preview, notes and tags, and DKIM evidence are the sections to add
-when their service calls exist.
+then hands each section the detail and its data (`show`, UI thread). The sections live in
+`tui.widgets.document_sections` (metadata, flags, provenance), `tui.widgets.preview_section` and
+`tui.widgets.review_sections` (embargo, DKIM evidence, notes and tags).
 """
 
 from __future__ import annotations
