@@ -190,6 +190,10 @@ class VaultApp(App[None]):
         """Open the release queue."""
         self._open(ReleasesScreen())
 
+    def open_release(self, ref: str) -> None:
+        """Open the release queue on one request."""
+        self._open(ReleasesScreen(ref))
+
     def _open(self, screen: Screen[None]) -> None:
         if self.session is not None:
             self.push_screen(screen)

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header
 
 from tui.host import vault_app
 from tui.messages.navigation import OpenCollection
+from tui.messages.releases import OpenRelease
 from tui.screens.base import VaultScreen
 from tui.widgets.collections_panel import CollectionsPanel
 from tui.widgets.embargo_panel import EmbargoPanel
@@ -82,3 +83,6 @@ class DashboardScreen(VaultScreen):
 
     def on_open_collection(self, message: OpenCollection) -> None:
         vault_app(self).open_collection(message.name)
+
+    def on_open_release(self, message: OpenRelease) -> None:
+        vault_app(self).open_release(message.ref)
