@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from vault.audit import Checkpoint
+from vault.audit.checkpoint import MAX_TEXT
 from vault.cli.root import cli, json_option, open_vault, pass_state
 from vault.errors import IntegrityError, UsageError
 from vault.output import emit, escape
@@ -65,7 +66,13 @@ def audit_verify(state: dict[str, Any], checkpoint_file: Path | None, as_json: b
     point = None
     if checkpoint_file is not None:
         try:
-            text = checkpoint_file.read_bytes().decode("utf-8")
+            with checkpoint_file.open("rb") as handle:
+                raw = handle.read(MAX_TEXT + 1)  # an exported file may be anyone's: bound it
+            if len(raw) > MAX_TEXT:
+                raise IntegrityError(f"{checkpoint_file} is too large to be an audit checkpoint")
+            text = raw.decode("utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {checkpoint_file}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
             raise IntegrityError(f"{checkpoint_file} is not an audit checkpoint") from None
         point = Checkpoint.from_json(text)

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from vault import canonical
 from vault.age import X25519Identity
 from vault.errors import BadCredentials, IntegrityError, UsageError
+from vault.keys.bounded import KEY_FILE_LIMIT, read_bounded
 from vault.store.atomic import write_atomic
 
 FORMAT = "embargo-vault member key v1"
@@ -215,11 +216,13 @@ def read_key_file(vault_dir: Path, name: str) -> KeyFile:
 
     Raises:
         BadCredentials: no such member key file.
-        IntegrityError: the file is damaged.
+        IntegrityError: the file is damaged, too large, or not a regular file.
     """
     check_member_name(name)
     try:
-        data = key_file_path(vault_dir, name).read_bytes()
+        data = read_bounded(
+            key_file_path(vault_dir, name), KEY_FILE_LIMIT, what=f"key file of member {name!r}"
+        )
     except FileNotFoundError:
         raise BadCredentials(
             f"no member {name!r} in this vault", hint="`vault member list` shows the members"

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from vault import canonical
 from vault.age import X25519Recipient
 from vault.errors import IntegrityError
+from vault.keys.bounded import STATEMENT_LIMIT, read_bounded
 from vault.store.atomic import is_temp_name, write_atomic
 
 CONTEXT = b"embargo-vault roster statement v1\n"
@@ -186,7 +187,8 @@ class Roster:
         for seq, name in enumerate(names, start=1):
             if name != f"{seq:06d}.json":
                 raise IntegrityError(f"roster has an unexpected or missing statement at {name}")
-            statements.append(Statement.decode((self.dir / name).read_bytes(), seq=seq))
+            data = read_bounded(self.dir / name, STATEMENT_LIMIT, what=f"roster statement {seq}")
+            statements.append(Statement.decode(data, seq=seq))
         return statements
 
     def load(self) -> RosterState:

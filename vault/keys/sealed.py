@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from vault import age, canonical
 from vault.errors import AccessDenied, IntegrityError
+from vault.keys.bounded import SECRET_LIMIT, read_bounded
 from vault.keys.member import MemberKeys
 from vault.keys.roster import MemberRecord
 from vault.store.atomic import write_atomic
@@ -65,6 +66,18 @@ def open_sealed(data: bytes, keys: MemberKeys, *, what: str) -> bytes:
 def vault_secret_path(vault_dir: Path) -> Path:
     """Where the vault secret lives."""
     return vault_dir / "keys" / "vault.age"
+
+
+def read_vault_secret_file(vault_dir: Path) -> bytes:
+    """The sealed vault secret's bytes, read with a bound.
+
+    Raises:
+        IntegrityError: the file is missing, too large or not a regular file.
+    """
+    try:
+        return read_bounded(vault_secret_path(vault_dir), SECRET_LIMIT, what="the vault secret")
+    except FileNotFoundError:
+        raise IntegrityError("the vault secret is missing") from None
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,7 @@ def read_collection_secret(
     """
     path = collection_secret_path(vault_dir, cid, version)
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, SECRET_LIMIT, what="a collection secret")
     except FileNotFoundError:
         raise IntegrityError("a collection secret is missing") from None
     plain = open_sealed(data, keys, what="this collection")

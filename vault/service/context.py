@@ -35,6 +35,7 @@ from vault.catalog.releases import ApprovalRow, ReleaseRow  # noqa: F401 - vault
 from vault.clock import Clock
 from vault.errors import AccessDenied, IntegrityError, NotFound, UsageError
 from vault.keys import sealed
+from vault.keys.bounded import VAULT_FILE_LIMIT, read_bounded
 from vault.keys.member import KdfParams, MemberKeys, read_key_file, write_key_file
 from vault.keys.roster import MemberRecord, Roster, RosterState, member_body
 from vault.keys.sealed import CollectionSecret
@@ -267,10 +268,7 @@ def unlock(vault_dir: Path, member: str, passphrase: bytes, *, clock: Clock) -> 
         or record.verify_key != keys.verify_key.public_bytes_raw()
     ):
         raise IntegrityError(f"the roster's keys for {member!r} are not the member's own")
-    try:
-        data = sealed.vault_secret_path(vault_dir).read_bytes()
-    except FileNotFoundError:
-        raise IntegrityError("the vault secret is missing") from None
+    data = sealed.read_vault_secret_file(vault_dir)
     try:
         vault_secret = sealed.open_sealed(data, keys, what="this vault")
     except AccessDenied:
@@ -287,7 +285,7 @@ def read_vault_id(vault_dir: Path) -> str:
         IntegrityError: the file is damaged, or missing from a directory that holds a roster.
     """
     try:
-        doc = tomllib.loads((vault_dir / "VAULT").read_text())
+        doc = tomllib.loads(read_vault_file(vault_dir).decode())
     except FileNotFoundError:
         if (vault_dir / "roster").is_dir():
             # A vault's other files are there: its VAULT file was deleted, not never written.
@@ -300,6 +298,16 @@ def read_vault_id(vault_dir: Path) -> str:
     if doc.get("format") != FORMAT_VERSION or not isinstance(doc.get("vault_id"), str):
         raise IntegrityError("the VAULT file is damaged or of an unknown format")
     return str(doc["vault_id"])
+
+
+def read_vault_file(vault_dir: Path) -> bytes:
+    """The clear `VAULT` file's bytes, read with a bound.
+
+    Raises:
+        FileNotFoundError: there is no `VAULT` file.
+        IntegrityError: it is too large or not a regular file.
+    """
+    return read_bounded(vault_dir / "VAULT", VAULT_FILE_LIMIT, what="the VAULT file")
 
 
 def _assemble(

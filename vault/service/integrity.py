@@ -40,7 +40,7 @@ from vault.errors import IntegrityError, VaultError
 from vault.keys import sealed
 from vault.keys.member import read_key_file
 from vault.keys.roster import Roster
-from vault.service.context import FORMAT_VERSION, Context, read_vault_id
+from vault.service.context import FORMAT_VERSION, Context, read_vault_file, read_vault_id
 from vault.service.governance import active_policy
 from vault.store.atomic import is_temp_name
 from vault.store.objects import check_oid
@@ -91,7 +91,7 @@ def _check_vault_file(ctx: Context) -> None:
         raise IntegrityError("names another vault")
     # The file is in clear; every byte of it is fixed by the signed roster: `create` writes the
     # genesis statement's instant as `created`. So it must be exactly what `create` wrote.
-    data = (ctx.dir / "VAULT").read_bytes()
+    data = read_vault_file(ctx.dir)
     created = tomllib.loads(data.decode()).get("created")
     genesis = Roster(ctx.dir).statements()[0]
     expected = f'format = {FORMAT_VERSION}\nvault_id = "{ctx.vault_id}"\ncreated = "{created}"\n'
@@ -120,7 +120,7 @@ def _check_roster(ctx: Context) -> None:
 
 
 def _check_vault_secret(ctx: Context) -> None:
-    data = sealed.vault_secret_path(ctx.dir).read_bytes()
+    data = sealed.read_vault_secret_file(ctx.dir)
     if sealed.open_sealed(data, ctx.keys, what="the vault secret") != ctx.vault_secret:
         raise IntegrityError("is not the secret this vault was opened with")
 
