@@ -80,7 +80,8 @@ def release_request(
 def release_approve(state: dict[str, Any], request_id: str, yes: bool) -> None:
     """Show a request in full and sign it as an approver."""
     vault = open_vault(state)
-    view, request = vault.release_request(request_id)
+    # Permission first: a member who may not approve is refused before seeing the request.
+    view, request = vault.release_to_approve(request_id)
     click.echo(
         f"request    {view.id} by {view.requester}\n"
         f"collection {escape(view.collection)}\nreason     {escape(request.reason)}\n"

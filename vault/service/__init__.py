@@ -367,6 +367,10 @@ class Vault:
         """A request in full, its signature verified."""
         return release_flow.show_request(self._ctx, ref)
 
+    def release_to_approve(self, ref: str) -> tuple[ReleaseView, ReleaseRequest]:
+        """A request in full, once it is known this member may approve it now."""
+        return release_flow.to_approve(self._ctx, ref)
+
     def approve_release(self, ref: str) -> ReleaseView:
         """Sign a request as an approver."""
         return release_flow.approve(self._ctx, ref)

@@ -137,14 +137,7 @@ def approve(ctx: Context, ref: str) -> ReleaseView:
         Refused: one's own request, a second approval, or a request that already ran or expired.
         PolicyDenied: the member may not approve releases of this collection.
     """
-    row = _row(ctx, ref)
-    request = _verified_request(ctx, row)
-    if request.requester == ctx.member:
-        raise Refused("your own approval never counts", hint="ask another member to approve")
-    if any(a.approver == ctx.member for a in _approvals(ctx, row.id)):
-        raise Refused("you have already approved this request")
-    _require_open(ctx, row, request)
-    authorize(ctx, "approve-release", collection_cid=request.collection)
+    row, _ = _approvable(ctx, ref)
     with ctx.lock:
         ctx.audit("release-approve", row.id, {"digest": row.digest})
         with Session(ctx.db) as session:
@@ -158,6 +151,32 @@ def approve(ctx: Context, ref: str) -> ReleaseView:
             )
             session.commit()
     return _view(ctx, row)
+
+
+def to_approve(ctx: Context, ref: str) -> tuple[ReleaseView, ReleaseRequest]:
+    """A request in full, verified, once it is known this member may approve it now.
+
+    What `vault release approve` shows before asking for confirmation: a member the policy does
+    not let approve learns nothing of the request.
+
+    Raises:
+        Refused: one's own request, a second approval, or a request that already ran or expired.
+        PolicyDenied: the member may not approve releases of this collection.
+    """
+    row, request = _approvable(ctx, ref)
+    return _view(ctx, row), request
+
+
+def _approvable(ctx: Context, ref: str) -> tuple[ReleaseRow, ReleaseRequest]:
+    row = _row(ctx, ref)
+    request = _verified_request(ctx, row)
+    authorize(ctx, "approve-release", collection_cid=request.collection)
+    if request.requester == ctx.member:
+        raise Refused("your own approval never counts", hint="ask another member to approve")
+    if any(a.approver == ctx.member for a in _approvals(ctx, row.id)):
+        raise Refused("you have already approved this request")
+    _require_open(ctx, row, request)
+    return row, request
 
 
 def show_request(ctx: Context, ref: str) -> tuple[ReleaseView, ReleaseRequest]:

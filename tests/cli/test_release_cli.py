@@ -1,0 +1,52 @@
+"""`vault release approve` through the real command: who sees a request, and when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.vaults import TestVault
+
+REASON = "source K confirmed the ledger"
+
+
+def _request(test_vault: TestVault, tmp_path: Path) -> tuple[str, str]:
+    """A release request by alice for one document; its id and the document's oid."""
+    memo = tmp_path / "memo.txt"
+    memo.write_bytes(b"transfer of 2 million to the offshore account\n")
+    with test_vault.open() as alice:
+        alice.check_in([memo], collection="leak", source="tests")
+        (doc,) = alice.documents("leak")
+        view = alice.request_release("leak", documents=[doc.oid], reason=REASON)
+    return view.id, doc.oid
+
+
+def test_a_member_who_may_not_approve_is_refused_before_seeing_the_request(
+    test_vault: TestVault, tmp_path: Path
+) -> None:
+    request, oid = _request(test_vault, tmp_path)
+    refused = test_vault.cli("release", "approve", request, "--yes", member="bob")  # reporter
+    assert refused.returncode == 3, refused.stderr
+    shown = refused.stdout + refused.stderr
+    assert REASON.encode() not in shown
+    assert oid.encode() not in shown
+    assert b"documents" not in shown
+    assert b"Traceback" not in shown
+
+
+def test_an_approver_sees_the_request_and_signs_it(test_vault: TestVault, tmp_path: Path) -> None:
+    request, oid = _request(test_vault, tmp_path)
+    approved = test_vault.cli("release", "approve", request, "--yes", member="carol")  # legal
+    assert approved.returncode == 0, approved.stderr
+    assert REASON.encode() in approved.stderr
+    assert oid.encode() in approved.stderr
+    assert b"approvers so far: carol" in approved.stdout
+
+
+def test_the_requester_is_refused_before_seeing_the_request_again(
+    test_vault: TestVault, tmp_path: Path
+) -> None:
+    request, oid = _request(test_vault, tmp_path)
+    refused = test_vault.cli("release", "approve", request, "--yes", member="alice")
+    assert refused.returncode == 3, refused.stderr
+    assert REASON.encode() not in refused.stderr
+    assert oid.encode() not in refused.stderr
