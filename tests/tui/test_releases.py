@@ -7,15 +7,25 @@ writes a bundle that `verify_bundle` accepts. Every app run unlocks the same pri
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from tests.tui.helpers import SIZES, drive, on_top, pilot_test, resize, screen_text, settle
+from tests.tui.helpers import (
+    SIZES,
+    drive,
+    on_top,
+    pilot_test,
+    resize,
+    screen_text,
+    settle,
+    type_text,
+)
 from tests.vaults import PASSPHRASES, TestVault
 from tui.app import VaultApp
 from tui.screens.dashboard import DashboardScreen
@@ -25,7 +35,7 @@ from tui.screens.release_run import RunScreen
 from tui.screens.releases import ReleasesScreen
 from tui.widgets.release_panels import ApprovalsPanel, DueReleasesPanel
 from vault.clock import FixedClock
-from vault.service import Vault, verify_bundle
+from vault.service import DocumentView, Vault, verify_bundle
 
 DAVE = b"dave passphrase"
 SECRETS = {**PASSPHRASES, "dave": DAVE}
@@ -133,3 +143,209 @@ async def test_the_panels_show_a_pending_request_to_an_approver_not_to_its_reque
         await pilot.press("escape", "escape")  # the review, then the queue
         await settle(app, pilot)
         assert on_top(app, dashboard)
+
+
+@pilot_test
+async def test_a_request_made_in_the_dialog_is_signed_with_its_times(
+    tv: TestVault, clock: FixedClock, request_id: str
+) -> None:
+    later = (clock.now() + timedelta(days=3)).astimezone(ZoneInfo("Europe/Paris"))
+    local = later.strftime("%Y-%m-%d %H:%M")
+    app = VaultApp(tv.path, "dave", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[1]) as pilot:
+        await unlock_as(app, pilot, "dave")
+        screen = await open_queue(app, pilot)
+        assert screen.check_action("new", ()) is True
+        await pilot.press("n")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, NewRequestScreen)
+        assert dialog.query_one("#request-collection", Select).value == "leak"  # the only one
+        assert dialog.query_one("#request-reason", Input).has_focus
+        await type_text(pilot, "polls close")
+        await pilot.press("enter")  # on to the time
+        await type_text(pilot, local)
+        dialog.query_one("#request-zone", Input).value = "Mars/Olympus"
+        await pilot.pause()
+        assert "Mars/Olympus" in screen_text(app)  # the line under the fields says what is wrong
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert on_top(app, dialog)  # nothing is signed with a time that cannot be read
+        dialog.query_one("#request-zone", Input).value = "Europe/Paris"
+        await pilot.pause()
+        utc = later.replace(second=0, microsecond=0).astimezone(UTC)
+        assert f"not before {utc.strftime('%Y-%m-%d %H:%M')} UTC" in screen_text(app)
+        for binding in ("Cancel", "Request"):
+            assert binding in screen_text(app).splitlines()[-1]
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert on_top(app, screen)
+        assert screen.queue is not None
+        [made] = [v for v in screen.queue.views if v.id != request_id]
+        assert (made.reason, made.requester, made.not_before) == ("polls close", "dave", utc)
+        assert made.status == "pending approvals"
+        current = screen.table.current
+        assert current is not None
+        assert current.id == made.id  # the cursor is on the new request
+    with Vault.open(tv.path, "dave", DAVE, clock=clock) as dave:
+        _, request = dave.release_request(made.id)
+        assert request.reason == "polls close"
+        assert len(request.documents) == 5
+
+
+@pilot_test
+async def test_a_request_is_reviewed_in_full_at_every_size(
+    tv: TestVault, clock: FixedClock, request_id: str, stored: dict[str, DocumentView]
+) -> None:
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock_as(app, pilot, "alice")
+        screen = await open_queue(app, pilot)
+        for size in SIZES:
+            await resize(pilot, size)
+            text = screen_text(app)
+            lines = text.splitlines()
+            assert len(lines) == size[1]
+            row = next(line for line in lines if request_id[:8] in line and "pending" in line)
+            assert "leak" in row
+            assert "in 1 h 59 min" in row or "in 2 h 0 min" in row  # the countdown
+            for binding in (*BINDINGS, "Open"):
+                assert binding in lines[-1], (binding, lines[-1])
+
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.reviewing
+        for size in SIZES:
+            await resize(pilot, size)
+            await pilot.press("home")
+            text = assert_escaped(app)
+            assert f"Release request {request_id} · pending approvals" in text
+            assert "dave (editor)" in text
+            assert "destination bundle" in text
+            assert "approvals   none counted yet" in text
+            assert "release-needs-approvals" in text  # what the policy asks, in its words
+            for binding in BINDINGS:
+                assert binding in text.splitlines()[-1]
+            await pilot.press("end")
+            await pilot.pause()
+            bottom = screen_text(app)
+            assert "documents (5)" in text + bottom
+            memo = next(d for d in stored.values() if d.name.endswith("memo.txt"))
+            assert f"{memo.oid}  {memo.name}" in bottom
+        await pilot.press("escape")  # back to the list, not off the screen
+        await pilot.pause()
+        assert on_top(app, screen)
+        assert not screen.reviewing
+
+
+@pilot_test
+async def test_approving_asks_for_the_passphrase_and_the_release_runs_once_due(
+    tv: TestVault, clock: FixedClock, request_id: str, tmp_path: Path
+) -> None:
+    app = VaultApp(tv.path, "dave", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock_as(app, pilot, "dave")
+        screen = await open_queue(app, pilot)
+        assert screen.check_action("approve", ()) is None  # one's own request
+        assert "your own approval never counts" in screen_text(app)
+
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock_as(app, pilot, "alice")
+        screen = await open_queue(app, pilot)
+        assert screen.check_action("approve", ()) is True
+        assert screen.check_action("run", ()) is None  # approvals are missing
+        await pilot.press("a")
+        await pilot.pause()
+        dialog = await approve(app, pilot, b"not alice's passphrase")
+        assert on_top(app, dialog)
+        assert "wrong passphrase — try again" in screen_text(app)
+        field = dialog.query_one("#approve-passphrase", Input)
+        assert field.value == ""
+        assert field.has_focus
+        await approve(app, pilot, PASSPHRASES["alice"])
+        assert on_top(app, screen)
+        current = screen.table.current
+        assert current is not None
+        assert current.approvers == ("alice",)
+        assert screen.check_action("approve", ()) is None
+        assert "you have already approved it" in screen_text(app)
+
+    app = VaultApp(tv.path, "carol", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock_as(app, pilot, "carol")
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert [v.id for v in dashboard.query_one(ApprovalsPanel).table.shown_rows()] == [
+            request_id
+        ]
+        screen = await open_queue(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        await approve(app, pilot, PASSPHRASES["carol"])
+        assert on_top(app, screen)
+        current = screen.table.current
+        assert current is not None
+        assert (current.approvers, current.status) == (("alice", "carol"), "waiting for embargo")
+
+    out = tmp_path / "publish"
+    app = VaultApp(tv.path, "dave", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[1]) as pilot:
+        await unlock_as(app, pilot, "dave")
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        [soon] = dashboard.query_one(DueReleasesPanel).table.shown_rows()
+        assert (soon.id, soon.status) == (request_id, "waiting for embargo")
+        screen = await open_queue(app, pilot)
+        assert screen.check_action("run", ()) is None
+        assert f"{request_id[:8]} cannot run: not yet: it may run from" in screen_text(app)
+        await pilot.press("x")
+        await pilot.pause()
+        assert on_top(app, screen)  # greyed out: no dialog
+
+        clock.advance(WAIT + timedelta(seconds=1))
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert screen.check_action("run", ()) is True
+        assert "cannot run" not in screen_text(app)
+        await pilot.press("x")
+        await pilot.pause()
+        asking = app.screen
+        assert isinstance(asking, RunScreen)
+        destination = asking.query_one("#run-destination", Input)
+        assert destination.value == "~/publish"
+        destination.value = str(out)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert on_top(app, screen)
+        current = screen.table.current
+        assert current is not None
+        assert current.status == "released"
+        assert current.bundle is not None
+        assert screen.check_action("run", ()) is None  # a request runs once
+    bundle = Path(current.bundle)
+    assert bundle.parent == out
+    report = verify_bundle(bundle)
+    assert report.ok, report.problems
+    assert (report.files, sorted(report.approvers)) == (5, ["alice", "carol"])
+
+
+@pilot_test
+async def test_a_hostile_reason_shows_escaped_in_the_queue_and_the_dialogs(
+    tv: TestVault, clock: FixedClock, request_id: str
+) -> None:
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock_as(app, pilot, "alice")
+        await open_queue(app, pilot)
+        assert_escaped(app)  # the line over the table
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert_escaped(app)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ApproveScreen)
+        assert_escaped(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReleasesScreen)

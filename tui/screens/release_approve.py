@@ -112,5 +112,6 @@ class ApproveScreen(ModalScreen[ReleaseView | None]):
         line.set_class(error, "error")
 
     def action_cancel(self) -> None:
-        """Approve nothing."""
-        self.dismiss(None)
+        """Approve nothing (not while an approval is being signed: its result must be seen)."""
+        if not self.busy:
+            self.dismiss(None)

@@ -10,7 +10,7 @@ and Run are greyed out when the member may not take them, and the note line says
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -60,7 +60,7 @@ class ReleasesScreen(VaultScreen):
         super().__init__()
         self.ref = ref  # the request to review once the queue is read
         self.queue: ReleaseQueue | None = None
-        self.now = datetime.min
+        self.now = datetime.min.replace(tzinfo=UTC)
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -95,7 +95,7 @@ class ReleasesScreen(VaultScreen):
         if not wide:
             return [
                 Column("request", lambda v: v.id[:8], width=8),
-                Column("collection", lambda v: shown(name(v)), weight=2),
+                Column("collection", lambda v: shown(name(v)), weight=1),
                 status,
                 Column("requester", lambda v: shown(v.requester), weight=1),
                 Column("approvers", lambda v: shown(", ".join(v.approvers) or "-"), weight=2),
@@ -106,7 +106,7 @@ class ReleasesScreen(VaultScreen):
             Column("collection", lambda v: shown(name(v)), weight=2),
             Column("docs", lambda v: f"{v.documents:,}", width=5, right=True),
             status,
-            Column("requester", lambda v: shown(v.requester), weight=1),
+            Column("requester", lambda v: shown(v.requester), weight=2),
             Column("approvers", lambda v: shown(", ".join(v.approvers) or "-"), weight=2),
             Column("not before", lambda v: local_time(v.not_before), width=20),
             left,
@@ -204,7 +204,7 @@ class ReleasesScreen(VaultScreen):
                 if run is not None:
                     refusals.append(f"{chosen.id[:8]} cannot run: {run}")
         note = self.query_one("#release-note", Static)
-        note.update(Text(shown("\n".join(refusals))))
+        note.update(Text("\n".join(shown(line) for line in refusals)))
         note.display = bool(refusals)
         self.refresh_bindings()
 
@@ -216,9 +216,11 @@ class ReleasesScreen(VaultScreen):
             return
         line.update(
             Text(
-                f"{chosen.id[:8]}: {chosen.documents} document(s), not before "
-                f"{local_time(chosen.not_before)} ({self._countdown(chosen)}), asked by "
-                f"{shown(chosen.requester)}"
+                f"{chosen.id[:8]}: {shown(chosen.reason)}\n"
+                f"{chosen.documents} document(s) · not before {local_time(chosen.not_before)} "
+                f"({self._countdown(chosen)}) · asked by {shown(chosen.requester)}",
+                no_wrap=True,
+                overflow="ellipsis",
             )
         )
 
