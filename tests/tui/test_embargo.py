@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from textual import events
 from textual.message import Message
+from textual.notifications import Notification
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
@@ -33,6 +34,7 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.embargo import EmbargoScreen
 from tui.screens.embargo_editor import EmbargoEditor
 from tui.screens.embargo_lift import LiftConfirm
+from tui.screens.unlock import UnlockScreen
 from tui.widgets.embargo_panel import EmbargoPanel
 from vault.clock import FixedClock
 from vault.service import DocumentView, Vault
@@ -232,6 +234,11 @@ async def test_a_reporter_sees_set_extend_and_lift_greyed_out_with_the_reason(
             await pilot.press(key)
             await pilot.pause()
             assert on_top(app, screen)
+
+        await pilot.press("ctrl+l")  # locking drops what the screen read
+        await settle(app, pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert screen.listing is None
     with tv.open() as vault:
         [held] = vault.embargoes()
         assert held.utc == "2027-05-07 18:00 UTC"
@@ -362,3 +369,53 @@ async def test_the_screen_and_editor_fit_at_every_size(tv: TestVault, clock: Fix
             await pilot.press("escape")
             await pilot.pause()
             assert on_top(app, screen)
+
+
+@pilot_test
+async def test_the_service_refusing_a_save_is_shown_and_keeps_the_fields(
+    tv: TestVault, clock: FixedClock
+) -> None:
+    with open_as_alice(tv, clock) as vault:
+        vault.add_member("dave", ["editor"], b"dave passphrase")
+        vault.grant("leak", "dave")
+        vault.set_embargo("leak", "2027-05-07 20:00", zone="Europe/Paris", reason="polls close")
+    clock.advance(timedelta(seconds=1))
+    app = VaultApp(tv.path, "dave", clock=clock, cursor_blink=False)
+    notices: list[Notification] = []
+    async with drive(app, SIZES[0], notices=notices) as pilot:
+        app.screen.query_one("#member", Input).value = "dave"
+        secret = app.screen.query_one("#passphrase", Input)
+        secret.value = "dave passphrase"
+        secret.focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = await open_screen(app, pilot)
+        assert screen.check_action("extend", ()) is True  # editors set and extend
+        assert screen.check_action("lift", ()) is None  # only the editor-in-chief lifts
+        assert "you may not lift this embargo: refused: dave (editor)" in screen_text(app)
+
+        await pilot.press("e")
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, EmbargoEditor)
+        await retype(app, pilot, "time", "18:00")  # earlier: a partial lift
+        assert "earlier than the embargo now in force" in screen_text(app)
+        assert not save_disabled(app)  # the policies decide, in the service
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert on_top(app, editor)  # still open, with what was typed
+        assert field(app, "time").value == "18:00"
+        assert "not saved:" in screen_text(app)
+        [notice] = [n for n in notices if n.severity == "error"]
+        assert "lift-embargo" in notice.message
+
+        await retype(app, pilot, "time", "21:00")  # later: dave may extend it
+        assert "not saved" not in screen_text(app)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert on_top(app, screen)
+        [row] = screen.table.shown_rows()
+        assert row.view.utc == "2027-05-07 19:00 UTC"
+    with tv.open() as vault:
+        [held] = vault.embargoes()
+        assert (held.utc, held.set_by) == ("2027-05-07 19:00 UTC", "dave")
