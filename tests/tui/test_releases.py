@@ -231,7 +231,9 @@ async def test_a_request_is_reviewed_in_full_at_every_size(
             bottom = screen_text(app)
             assert "documents (5)" in text + bottom
             memo = next(d for d in stored.values() if d.name.endswith("memo.txt"))
-            assert f"{memo.oid}  {memo.name}" in bottom
+            lines = bottom.splitlines()
+            at = next(i for i, line in enumerate(lines) if line.startswith(f"   {memo.name} "))
+            assert lines[at + 1].startswith(f"     {memo.oid}")  # its name, then its id
         await pilot.press("escape")  # back to the list, not off the screen
         await pilot.pause()
         assert on_top(app, screen)
@@ -349,3 +351,26 @@ async def test_a_hostile_reason_shows_escaped_in_the_queue_and_the_dialogs(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ReleasesScreen)
+
+
+@pilot_test
+async def test_what_the_policies_refuse_is_greyed_out_with_their_reason(
+    tv: TestVault, clock: FixedClock, request_id: str
+) -> None:
+    app = VaultApp(tv.path, "bob", clock=clock, cursor_blink=False)  # a reporter, holding leak
+    async with drive(app, SIZES[1]) as pilot:
+        await unlock_as(app, pilot, "bob")
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert dashboard.query_one(ApprovalsPanel).table.shown_rows() == []
+        screen = await open_queue(app, pilot)
+        assert screen.check_action("new", ()) is None
+        assert screen.check_action("approve", ()) is None
+        text = screen_text(app)
+        assert "you may not request a release: refused: bob (reporter)" in text
+        assert f"you may not approve {request_id[:8]}: refused: bob (reporter)" in text
+        for binding in BINDINGS:
+            assert binding in text.splitlines()[-1]  # shown, greyed out
+        await pilot.press("n", "a")
+        await pilot.pause()
+        assert on_top(app, screen)  # neither dialog opens

@@ -43,7 +43,11 @@ def describe_request(detail: ReleaseDetail, collection: str, now: datetime) -> T
     lines = [
         Text.assemble(("Release request ", "bold"), (view.id, "bold"), f" · {view.status}"),
         _field("collection", safe_text(collection), f"  (id {request.collection})"),
-        _field("requester", _member(detail, request.requester), f", {local_time(request.created)}"),
+        _field(
+            "requester",
+            _member(detail, request.requester),
+            f", asked {local_time(request.created)}",
+        ),
         _field("reason", safe_text(request.reason)),
         _field("destination", safe_text(request.destination)),
         _field("not before", _when(request.not_before, now)),
@@ -60,7 +64,10 @@ def describe_request(detail: ReleaseDetail, collection: str, now: datetime) -> T
     lines.append(Text(f"documents ({len(request.documents)})", style="bold"))
     for oid in request.documents:
         name = detail.names.get(oid)
-        lines.append(Text.assemble("  ", oid, "  ", safe_text(name) if name else ("-", "dim")))
+        lines.append(
+            Text.assemble("  ", safe_text(name) if name else ("(name not readable)", "dim"))
+        )
+        lines.append(Text(f"    {oid}", style="dim"))
     return Text("\n").join(lines)
 
 
