@@ -1,9 +1,10 @@
 """The embargo editor dialog: target, date, time, zone and reason, checked as they are typed.
 
-Every keystroke re-checks the fields (`tui.screens.embargo_time.assess`) and shows either the
-instant in UTC, in the zone typed and in the workstation's zone, or what is wrong in words; Save
-stays disabled until the fields name a future instant, a reason is given, and the policies let
-the member set an embargo on the target. Saving runs in a thread worker; a refusal from the
+Every keystroke (and every second, as time passes) re-checks the fields
+(`tui.screens.embargo_time.assess`) and shows either the instant in UTC, in the zone typed and
+in the workstation's zone, or what is wrong in words; Save stays disabled until the fields name
+a future instant and a reason is given. The caller offers only targets the policies let the
+member set an embargo on. Saving runs in a thread worker; a refusal from the
 service (a partial lift without `lift-embargo`, a document embargo earlier than its
 collection's, the clock guard) is shown in the dialog and as a notification, and the fields are
 kept so the member can correct them. The dialog returns the change the service made.
