@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,92 @@ def test_an_action_whose_audit_entry_cannot_be_written_does_not_happen(
     assert not any((test_vault.path / "tmp").iterdir())
     result = test_vault.cli("cat", "0" * 64)
     assert result.returncode == 2
+
+
+def _leak_id(test_vault: TestVault) -> str:
+    with test_vault.open() as vault:
+        (leak,) = [c for c in vault.collections() if c.name == "leak"]
+    return leak.cid
+
+
+def _request_all(test_vault: TestVault) -> str:
+    with test_vault.open() as vault:
+        return vault.request_release("leak", reason="after the vote").id
+
+
+def test_vault_db_rolled_back_past_an_embargo_extension_is_reported(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    """SQLCipher authenticates pages, not freshness: the log's confirmed extension must win."""
+    test_vault = _copy(pristine, tmp_path)
+    cid = _leak_id(test_vault)
+    request = _request_all(test_vault)
+    with test_vault.open() as vault:
+        vault.set_embargo("leak", until=_in_days(30), zone="UTC", reason="polls close")
+    saved = (test_vault.path / "vault.db").read_bytes()
+    with test_vault.open() as vault:
+        vault.extend_embargo("leak", until=_in_days(60), zone="UTC")
+    (test_vault.path / "vault.db").write_bytes(saved)
+
+    result = test_vault.cli("check", "--json")
+    assert result.returncode == 4, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert any(f"collection {cid}" in p and "rolled back" in p for p in problems), problems
+    ran = test_vault.cli("release", "run", request, "--to", str(tmp_path / "out"))
+    assert ran.returncode == 4, ran.stderr
+    assert cid.encode() in ran.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_catalog_rolled_back_past_a_forged_verdict_is_reported(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    test_vault = _copy(pristine, tmp_path)
+    cid = _leak_id(test_vault)
+    with test_vault.open() as vault:
+        oid = sorted(d.oid for d in vault.documents("leak"))[0]
+        vault.mark(oid, "in-review")
+    catalog = test_vault.path / "collections" / cid / "catalog.db"
+    saved = catalog.read_bytes()
+    with test_vault.open() as vault:
+        vault.mark(oid, "forged", note="metadata dates impossible")
+    request = _request_all(test_vault)
+    catalog.write_bytes(saved)
+
+    result = test_vault.cli("check", "--json")
+    assert result.returncode == 4, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert any(oid in p and "forged" in p and "rolled back" in p for p in problems), problems
+    ran = test_vault.cli("release", "run", request, "--to", str(tmp_path / "out"))
+    assert ran.returncode == 4, ran.stderr
+    assert oid.encode() in ran.stderr
+
+
+def test_an_embargo_change_interrupted_before_vault_db_held_it_is_a_warning(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    """What a crash between the audit entry and the write leaves: reported in words saying
+    so, not as damage; release refuses until the change is made again."""
+    test_vault = _copy(pristine, tmp_path)
+    cid = _leak_id(test_vault)
+    request = _request_all(test_vault)
+    until = _in_days(30).isoformat()
+    with test_vault.open() as vault:
+        # The intent entry `set_embargo` writes first, and then nothing: the process died.
+        vault._ctx.audit("embargo-set", cid, {"kind": "collection", "until": until})
+
+    result = test_vault.cli("check", "--json")
+    assert result.returncode == 0, result.stdout
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any(cid in w and "interrupted" in w for w in warnings), warnings
+    ran = test_vault.cli("release", "run", request, "--to", str(tmp_path / "out"))
+    assert ran.returncode == 3, ran.stderr
+    assert b"interrupted" in ran.stderr
+
+    with test_vault.open() as vault:
+        vault.set_embargo("leak", until=_in_days(40), zone="UTC", reason="polls close")
+    assert test_vault.cli("check").returncode == 0
+
+
+def _in_days(days: int) -> datetime:
+    return datetime.now(UTC) + timedelta(days=days)

@@ -4,7 +4,8 @@ An embargo holds a collection, or one document, until a UTC instant, shown with 
 entered in. A document's own embargo can only be stricter (later) than its collection's; the
 policies see the later of the two. Every change is time-dependent (the clock guard runs first),
 governed (`set-embargo`; moving an embargo *earlier*, even through `set`, is a partial lift and
-needs `lift-embargo`) and audited before it is made.
+needs `lift-embargo`) and audited before it is made, then confirmed in the log once `vault.db`
+holds it (`vault.service.freshness`), so a `vault.db` rolled back past it is caught.
 
 Embargoes hold publication, not reading: reporters work on embargoed material.
 """
@@ -20,6 +21,7 @@ from vault.catalog.models import Document
 from vault.errors import UsageError
 from vault.policy import Embargo
 from vault.policy.embargo import countdown, local_rendering, utc_rendering, zone_info
+from vault.service import freshness
 from vault.service import governance_embargoes as records
 from vault.service.authorize import Target, authorize, permitted, resolve_target
 from vault.service.context import Context
@@ -116,7 +118,7 @@ def lift_embargo(ctx: Context, ref: str) -> EmbargoView:
     authorize(ctx, "lift-embargo", collection_cid=target.collection_id, oid=target.oid)
     view = _view(ctx, target, existing)
     with ctx.lock:
-        ctx.audit(
+        intent = ctx.audit(
             "embargo-lift",
             target.id,
             {
@@ -127,6 +129,7 @@ def lift_embargo(ctx: Context, ref: str) -> EmbargoView:
             },
         )
         records.delete(ctx, target.kind, target.id)
+        freshness.confirm(ctx, freshness.EMBARGO_RECORDED, target.id, intent, target.kind)
     return view
 
 
@@ -202,8 +205,9 @@ def _store(
         "policy_action": action,
     }
     with ctx.lock:
-        ctx.audit("embargo-set", target.id, details)
+        intent = ctx.audit("embargo-set", target.id, details)
         stored = records.put(ctx, target.kind, target.id, target.collection_id, embargo)
+        freshness.confirm(ctx, freshness.EMBARGO_RECORDED, target.id, intent, target.kind)
     return _view(ctx, target, stored)
 
 

@@ -14,8 +14,10 @@ What is checked, and with what:
   `log/checkpoints/`: its bytes, its signature, and — for the newest — that the log still holds
   it, so a log cut short or deleted below it is reported. A checkpoint the log records but that
   is not stored is a warning: a crash between the two writes leaves the same thing;
-- that every release the log records as done is recorded released in `vault.db` (a `vault.db`
-  rolled back past a release is caught; other single-file rollbacks are not, see SECURITY.md).
+- that every release the log records as done is recorded released in `vault.db`, and that
+  embargoes and document statuses are what the log last set (`vault.service.freshness`): a
+  `vault.db` or catalog rolled back past a recorded change is damage, a change interrupted
+  before its database held it a warning.
 
 A member who does not hold every collection cannot tell an orphan from another collection's
 object; the report says so instead of guessing.
@@ -40,6 +42,7 @@ from vault.errors import IntegrityError, VaultError
 from vault.keys import sealed
 from vault.keys.member import read_key_file
 from vault.keys.roster import Roster
+from vault.service import freshness
 from vault.service.context import FORMAT_VERSION, Context, read_vault_file, read_vault_id
 from vault.service.governance import active_policy
 from vault.store.atomic import is_temp_name
@@ -235,12 +238,17 @@ def _check_audit(ctx: Context, report: CheckReport) -> None:
     if result.ok:
         logged: set[int] = set()
         released: set[str] = set()
+        changes = freshness.LoggedChanges()
         for entry in ctx.audit_log.entries():
+            changes.see(entry)
             if entry.action == "audit-checkpoint":
                 logged.add(entry.seq)
             elif entry.action == "release-done":
                 released.add(entry.target)
         _check_releases(ctx, report, released)
+        for found in freshness.check_all(ctx, changes):
+            shown = report.problems if found.rolled_back else report.warnings
+            shown.append(f"{found.where} {found.message}")
         for seq in sorted(logged - set(stored)):
             report.warnings.append(
                 f"log/checkpoints/{seq:012d}.json: the checkpoint logged at seq {seq} is not "

@@ -6,9 +6,10 @@
    count per role, and only for members the policy lets `approve-release` on the collection.
 3. Running re-verifies everything before a byte leaves: the requester's and approvers'
    signatures against the roster, the policy (`run-release`, with the counted approvals), every
-   embargo, the expiry and the clock guard. It then writes an audit intent entry (if that fails,
-   nothing is released), marks the request running (so it runs once), writes the bundle beside
-   the destination and renames it into place, and logs the result.
+   embargo and status against the audit log (`vault.service.freshness`), the expiry and the
+   clock guard. It then writes an audit intent entry (if that fails, nothing is released),
+   marks the request running (so it runs once), writes the bundle beside the destination and
+   renames it into place, and logs the result.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from vault.errors import IntegrityError, NotFound, Refused, UsageError, VaultErr
 from vault.release import sshsig
 from vault.release.bundle import BundleContents, BundleFile, PublicMember, write_bundle
 from vault.release.request import ReleaseRequest
+from vault.service import freshness
 from vault.service import governance_embargoes as embargoes
 from vault.service.authorize import authorize
 from vault.service.authorize import request as policy_request
@@ -204,6 +206,10 @@ def run(ctx: Context, ref: str, destination: Path, *, recipient: str | None = No
     request = _verified_request(ctx, row)
     require_clock(ctx, action="run-release", target=row.id)
     _require_open(ctx, row, request)
+    opened = ctx.open_collection(request.collection)
+    # The embargoes and statuses below come from databases that could be old copies: they must
+    # be what the audit log says they are.
+    freshness.require_fresh(ctx, opened, request.documents)
     now = ctx.clock.now()
     due = max([request.not_before, *_embargoes(ctx, request.collection, request.documents)])
     if now < due:
@@ -220,7 +226,6 @@ def run(ctx: Context, ref: str, destination: Path, *, recipient: str | None = No
         approvers=len(approvers),
         is_requester=request.requester == ctx.member,
     )
-    opened = ctx.open_collection(request.collection)
     target = age.X25519Recipient.parse(recipient) if recipient else None
     late = now - due > LATE_AFTER
     with ctx.lock:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from vault.catalog.models import Document, Note, StatusChange, Tag
 from vault.errors import UsageError
+from vault.service import freshness
 from vault.service.authorize import authorize
 from vault.service.context import Context
 from vault.service.reading import resolve
@@ -47,7 +48,7 @@ def mark(ctx: Context, ref: str, status: str, note: str = "") -> str:
             hint="add --note TEXT",
         )
     with ctx.lock:
-        ctx.audit("mark", doc.oid, {"from": doc.status, "to": status, "note": note})
+        intent = ctx.audit("mark", doc.oid, {"from": doc.status, "to": status, "note": note})
         with Session(opened.catalog) as session:
             row = session.get(Document, doc.oid)
             assert row is not None
@@ -65,6 +66,8 @@ def mark(ctx: Context, ref: str, status: str, note: str = "") -> str:
                 )
             )
             session.commit()
+        # Confirmed in the log once the catalog holds it: a catalog rolled back past it is caught.
+        freshness.confirm(ctx, freshness.MARK_RECORDED, doc.oid, intent)
     return previous
 
 
