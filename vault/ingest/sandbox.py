@@ -75,6 +75,8 @@ class WorkerPool(Generic[RequestT, ResultT]):
         batch_size: most samples sent to a worker at once.
         batch_bytes: most sample bytes sent to a worker at once (at least one sample is sent).
         codec: what the workers compute and how it crosses the pipes (default: detection).
+        wait: wait until every worker is ready; without it, samples queue while the workers
+            start, and a pool none of whose workers starts fails their futures instead.
 
     Raises:
         DetectorUnavailable: no worker could be started (the codec's `unavailable` error).
@@ -91,6 +93,7 @@ class WorkerPool(Generic[RequestT, ResultT]):
         batch_size: int = 64,
         batch_bytes: int = 4 * 1024 * 1024,
         codec: Codec[RequestT, ResultT] | None = None,
+        wait: bool = True,
     ) -> None:
         if workers < 1:
             raise ValueError("a pool needs at least one worker")
@@ -123,6 +126,8 @@ class WorkerPool(Generic[RequestT, ResultT]):
             target=self._run, name=f"vault-{self._codec.label}", daemon=True
         )
         self._thread.start()
+        if not wait:
+            return
         self._ready.wait()
         if self._broken is not None:
             self.close()

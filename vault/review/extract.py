@@ -116,7 +116,7 @@ def _plain(data: bytes, limit: int) -> Found:
 
 def _email(data: bytes, limit: int) -> Found:
     try:
-        message = mailparts.parse(data)
+        message = mailparts.parse_raw(data)
     except Exception as exc:
         return "", f"the message cannot be parsed ({type(exc).__name__})", False
     pieces = [value for name in _MAIL_HEADERS for value in mailparts.header(message, name)]
@@ -224,9 +224,9 @@ def _done(result: Extraction) -> Future[Extraction]:
 class Extractor:
     """A pool of sandboxed text-extraction workers; use it as a context manager.
 
-    Starting one waits until every worker has imported and exercised its parsers (about a
-    second). Documents are queued whole in memory: a caller should hold back while `pending`
-    (documents) is high.
+    Starting one (with `wait`) waits until every worker has imported and exercised its parsers
+    (about a second). Documents are queued whole in memory: a caller should hold back while
+    `pending` (documents) is high.
 
     Args:
         workers: worker processes (default 2).
@@ -237,9 +237,11 @@ class Extractor:
             misbehaving ones).
         max_bytes: larger documents are not sent: `too large to index`.
         batch_size: most documents handed to a worker at once.
+        wait: wait for the workers to be ready (else documents queue while they start, and
+            their futures fail with ExtractorUnavailable if none can).
 
     Raises:
-        ExtractorUnavailable: no worker could start.
+        ExtractorUnavailable: no worker could start (only when waiting).
     """
 
     def __init__(
@@ -251,6 +253,7 @@ class Extractor:
         extract: Callable[[Document], Extraction] = extract_document,
         max_bytes: int = MAX_DOCUMENT_BYTES,
         batch_size: int = 16,
+        wait: bool = True,
     ) -> None:
         self._max_bytes = max_bytes
         self._pool = WorkerPool(
@@ -260,6 +263,7 @@ class Extractor:
             timeout=timeout,
             batch_size=batch_size,
             codec=EXTRACTION,
+            wait=wait,
         )
 
     def __enter__(self) -> Extractor:
@@ -295,6 +299,24 @@ class Extractor:
         if len(data) > self._max_bytes:
             return _done(Extraction("", TOO_LARGE))
         return self._pool.submit_many((Document(name, mime, data),))[0]
+
+    def submit_many(self, documents: list[tuple[str, str, bytes]]) -> list[Future[Extraction]]:
+        """Queue several documents (name, MIME type, bytes) at once; see `submit`.
+
+        One hand-over for the lot: the pool's thread is woken once, not once per document.
+        """
+        futures: list[Future[Extraction] | None] = []
+        sent: list[Document] = []
+        for name, mime, data in documents:
+            if not indexable(mime, data[:4]):
+                futures.append(_done(Extraction("", None)))
+            elif len(data) > self._max_bytes:
+                futures.append(_done(Extraction("", TOO_LARGE)))
+            else:
+                futures.append(None)
+                sent.append(Document(name, mime, data))
+        queued = iter(self._pool.submit_many(sent) if sent else [])
+        return [f if f is not None else next(queued) for f in futures]
 
     def extract(self, name: str, mime: str, data: bytes) -> Extraction:
         """Extract one document, waiting for the answer.

@@ -53,6 +53,7 @@ IN_FLIGHT = 128  # detections awaited at most; bounds the samples held in memory
 # are opened and their text extracted without decrypting them again; bounded per batch.
 KEEP_ITEM = 256 * 1024
 KEEP_BATCH = 32 * 1024 * 1024
+SEND_BATCH = 32  # samples handed to the detection pool at once: one wake-up for many items
 
 SKIP_REASONS = {
     "symlink": "symbolic link: recorded, not followed",
@@ -85,8 +86,9 @@ class Origin:
 class _Pending:
     staged: Staged
     origin: Origin
-    detection: Future[Detection]
+    sample: Sample
     data: bytes | None = None  # the plaintext, for a small item
+    detection: Future[Detection] | None = None  # set once the sample is sent
     receipt_index: int | None = None  # set once committed
 
 
@@ -105,6 +107,8 @@ class _Run:
     total_bytes: int
     extractor: Extractor | None = None  # started on the first document with text
     pending: list[_Pending] = field(default_factory=list)
+    unsent: list[_Pending] = field(default_factory=list)
+    indexing: indexing.Indexing | None = None  # the last batch's extractions, not yet written
     in_flight: deque[Future[Detection]] = field(default_factory=deque)
     pending_bytes: int = 0
     kept_bytes: int = 0
@@ -117,7 +121,8 @@ class _Run:
 
     def text_extractor(self) -> Extractor:
         if self.extractor is None:
-            self.extractor = Extractor()
+            # Not waiting: the workers warm up (a second or so) while the next batch is staged.
+            self.extractor = Extractor(wait=False)
         return self.extractor
 
 
@@ -189,9 +194,12 @@ def check_in(
                         raise Cancelled("check-in cancelled")
                     _take(run, entry)
                 _flush(run)
+                _finish_index(run)
             except Cancelled:
+                _finish_index(run)
                 ctx.store.discard([p.staged for p in run.pending])
                 run.pending.clear()
+                run.unsent.clear()
                 receipt.cancelled = True
             finally:
                 if run.extractor is not None:
@@ -257,14 +265,16 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
         reason = exc.message if isinstance(exc, VaultError) else f"cannot read: {exc}"
         _record(run, _failed(origin, reason))
         return
-    future = run.detector.submit(Sample(origin.name, tap.head, tap.tail, staged.size))
-    pending = _Pending(staged, origin, future, tap.whole)
+    sample = Sample(origin.name, tap.head, tap.tail, staged.size)
+    pending = _Pending(staged, origin, sample, tap.whole)
     run.kept_bytes += staged.size if pending.data is not None else 0
     run.pending.append(pending)
+    run.unsent.append(pending)
     run.pending_bytes += staged.size
     run.done_files += 1
     run.done_bytes += staged.size
-    _throttle(run, future)
+    if len(run.unsent) >= SEND_BATCH or staged.size >= BATCH_BYTES // SEND_BATCH:
+        _send(run)
     kind = sniff(tap.head)
     if staged.oid in origin.ancestors:
         origin.flags.add("recursive-container")  # a quine: it contains itself; never reopened
@@ -381,10 +391,23 @@ def _document_package(kind: ContainerKind, head: bytes) -> bool:
     )
 
 
-def _throttle(run: _Run, future: Future[Detection]) -> None:
-    run.in_flight.append(future)
+def _send(run: _Run) -> None:
+    """Hand the unsent samples to the detection pool; wait while too many are in flight."""
+    if not run.unsent:
+        return
+    futures = run.detector.submit_many([p.sample for p in run.unsent])
+    for pending, future in zip(run.unsent, futures, strict=True):
+        pending.detection = future
+        run.in_flight.append(future)
+    run.unsent.clear()
     while len(run.in_flight) > IN_FLIGHT:
         run.in_flight.popleft().result()
+
+
+def _finish_index(run: _Run) -> None:
+    if run.indexing is not None:
+        run.indexing.finish()
+        run.indexing = None
 
 
 def _flush(run: _Run) -> None:
@@ -392,7 +415,8 @@ def _flush(run: _Run) -> None:
     if not run.pending:
         return
     ctx, opened = run.ctx, run.collection
-    detections = [p.detection.result() for p in run.pending]
+    _send(run)
+    detections = [_detected(p) for p in run.pending]
     fresh = ctx.store.commit([p.staged for p in run.pending])
     kept = {p.staged.oid: p.data for p in run.pending if p.data is not None}
     now = ctx.clock.now()
@@ -458,7 +482,10 @@ def _flush(run: _Run) -> None:
             session.execute(insert(Document), list(documents.values()))
         session.execute(insert(Occurrence), occurrences)
         session.commit()
-    indexing.index(
+    # The previous batch's text has had this batch's staging to be extracted in: write it, and
+    # send this batch's, so the workers extract while the main thread encrypts.
+    _finish_index(run)
+    run.indexing = indexing.start(
         ctx,
         opened,
         [
@@ -477,6 +504,11 @@ def _flush(run: _Run) -> None:
     run.in_flight.clear()
     run.pending_bytes = 0
     run.kept_bytes = 0
+
+
+def _detected(pending: _Pending) -> Detection:
+    assert pending.detection is not None  # _send ran
+    return pending.detection.result()
 
 
 def _merge(existing: str, flags: list[str]) -> str:

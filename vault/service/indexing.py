@@ -57,24 +57,56 @@ def _may_be_signed(message: bytes) -> bool:
     return b"dkim-signature" in header.lower()
 
 
-def index(
+@dataclass
+class Indexing:
+    """One batch's extractions on their way: `finish` writes them once they are back."""
+
+    opened: OpenCollection
+    pending: list[tuple[NewDocument, Future[Extraction] | None]]
+    evidence: dict[str, tuple[str, str]]
+
+    def finish(self) -> None:
+        """Wait for the batch's text and write it with the DKIM evidence, in one transaction."""
+        texts: list[tuple[str, str, str]] = []
+        results: list[tuple[str, str, str, str]] = []  # new rows: no evidence is overwritten
+        for doc, future in self.pending:
+            extraction = future.result() if future is not None else Extraction("", None)
+            texts.append((doc.oid, doc.name, extraction.text))
+            dkim, detail = self.evidence.get(doc.oid, ("", ""))
+            results.append((extraction.error or "", dkim, detail, doc.oid))
+        if not texts:
+            return
+        # One statement each for the whole batch: row-by-row updates cost more than the index.
+        with self.opened.catalog.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO document_text (oid, name, body) VALUES (?, ?, ?)", texts
+            )
+            conn.exec_driver_sql(
+                "UPDATE document SET indexed = 1, index_error = ?, dkim = ?, dkim_detail = ?"
+                " WHERE oid = ?",
+                results,
+            )
+
+
+def start(
     ctx: Context,
     opened: OpenCollection,
     documents: list[NewDocument],
     extractor: Callable[[], Extractor],
-) -> None:
-    """Extract, index and check the documents of one committed batch."""
-    if not documents:
-        return
-    archive = dkim_archive(ctx)
+) -> Indexing:
+    """Check the DKIM evidence of one committed batch and send its documents for extraction.
+
+    The workers extract while check-in goes on with the next batch; `Indexing.finish` writes
+    the results.
+    """
     keys = opened.secret.object_keys
-    pending: list[tuple[NewDocument, Future[Extraction] | None]] = []
+    archive = dkim_archive(ctx) if documents else None
     evidence: dict[str, tuple[str, str]] = {}
+    texts: list[tuple[NewDocument, bytes]] = []
     for doc in documents:
         wants_text = doc.size <= MAX_DOCUMENT_BYTES and indexable(doc.mime)
         mail = is_mail(doc.mime, doc.name) and doc.size <= MAX_DOCUMENT_BYTES
         if not (wants_text or mail):
-            pending.append((doc, None))
             continue
         data = doc.data
         if data is None:
@@ -83,22 +115,14 @@ def index(
             # Most leaked mail carries no signature: say so without parsing the message.
             evidence[doc.oid] = ("no-signature", "no DKIM-Signature header")
         elif mail:
+            assert archive is not None
             result = verify(data, archive, now=ctx.clock.now())
             evidence[doc.oid] = (result.status, result.detail)
-        future = extractor().submit(doc.name, doc.mime, data) if wants_text else None
-        pending.append((doc, future))
-    texts: list[tuple[str, str, str]] = []
-    results: list[tuple[str, str, str, str]] = []  # new rows: no DKIM evidence is overwritten
-    for doc, future in pending:
-        extraction = future.result() if future is not None else Extraction("", None)
-        texts.append((doc.oid, doc.name, extraction.text))
-        dkim, detail = evidence.get(doc.oid, ("", ""))
-        results.append((extraction.error or "", dkim, detail, doc.oid))
-    # One statement each for the whole batch: row-by-row ORM updates cost more than the index.
-    with opened.catalog.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO document_text (oid, name, body) VALUES (?, ?, ?)", texts)
-        conn.exec_driver_sql(
-            "UPDATE document SET indexed = 1, index_error = ?, dkim = ?, dkim_detail = ?"
-            " WHERE oid = ?",
-            results,
-        )
+        if wants_text:
+            texts.append((doc, data))
+    futures = (
+        extractor().submit_many([(d.name, d.mime, data) for d, data in texts]) if texts else []
+    )
+    sent = {doc.oid: future for (doc, _), future in zip(texts, futures, strict=True)}
+    pending = [(doc, sent.get(doc.oid)) for doc in documents]
+    return Indexing(opened, pending, evidence)

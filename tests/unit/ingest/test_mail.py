@@ -172,6 +172,9 @@ def test_not_an_mbox() -> None:
         b"Content-Type: text/plain\nContent-Type: application/pdf\n",
         b"Content-Type: text/calendar\n",
         b"Content-Type: message/rfc822\n",
+        b"Content-Type: text/plain;\n name=folded.txt\n",
+        b"X-A: 1\rContent-Type: application/pdf\r",
+        b"Content-Type : application/pdf\n",
     ],
 )
 def test_the_single_part_shortcut_agrees_with_the_full_parse(

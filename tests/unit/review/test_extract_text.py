@@ -273,3 +273,17 @@ def test_malformed_part_keeps_the_text_before_the_damage() -> None:
     found = extract_text(buffer.getvalue(), mime=DOCX, name="x.docx")
     assert found.error == "word/document.xml: malformed XML (line 1)"
     assert found.text.startswith("kept")
+
+
+def test_the_index_reads_mail_as_the_preview_parser_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vault.review import extract_warmup, mailparts
+
+    messages = [
+        extract_warmup._MAIL,
+        b"From: a@example.org\nSubject: =?utf-8?b?w4l2ZQ==?=\nContent-Type: text/plain;"
+        b" charset*=utf-8''iso-8859-1\n\ncaf\xe9\n",
+        b"From: a@example.org\nContent-Type: text/html; charset=utf-8\n\n<p>\xc3\xa9t\xc3\xa9</p>",
+    ]
+    fast = [extract_text(m, mime="message/rfc822", name="m.eml") for m in messages]
+    monkeypatch.setattr(mailparts, "parse_raw", mailparts.parse)
+    assert fast == [extract_text(m, mime="message/rfc822", name="m.eml") for m in messages]
