@@ -296,8 +296,14 @@ async def test_approving_asks_for_the_passphrase_and_the_release_runs_once_due(
         await unlock_as(app, pilot, "dave")
         dashboard = app.screen
         assert isinstance(dashboard, DashboardScreen)
-        [soon] = dashboard.query_one(DueReleasesPanel).table.shown_rows()
+        due = dashboard.query_one(DueReleasesPanel)
+        [soon] = due.table.shown_rows()
         assert (soon.id, soon.status) == (request_id, "waiting for embargo")
+        due.table.focus()
+        clock.advance(timedelta(hours=1))
+        due.tick(clock.now())
+        await pilot.pause()
+        assert "in 1 h 0 min" in screen_text(app)  # the panel's countdown, moved on by tick
         screen = await open_queue(app, pilot)
         assert screen.check_action("run", ()) is None
         assert f"{request_id[:8]} cannot run: not yet: it may run from" in screen_text(app)
@@ -305,8 +311,12 @@ async def test_approving_asks_for_the_passphrase_and_the_release_runs_once_due(
         await pilot.pause()
         assert on_top(app, screen)  # greyed out: no dialog
 
-        clock.advance(WAIT + timedelta(seconds=1))
-        await pilot.press("r")
+        clock.advance(WAIT - timedelta(hours=1, minutes=10))
+        screen.tick()
+        await pilot.pause()
+        assert "in 10 min 0 s" in screen_text(app)  # the countdown follows the clock
+        clock.advance(timedelta(minutes=10, seconds=1))
+        screen.tick()  # the time came: the queue is read again, without asking
         await settle(app, pilot)
         assert screen.check_action("run", ()) is True
         assert "cannot run" not in screen_text(app)

@@ -126,7 +126,7 @@ class ReleasesScreen(VaultScreen):
         self.query_one("#release-progress").display = False
         self.table.focus()
         self.watch(self.table, "cursor", self._moved, init=False)
-        self.set_interval(1.0, self._tick)
+        self.set_interval(1.0, self.tick)
         self.action_reload()
 
     def on_resize(self, event: Resize) -> None:
@@ -238,7 +238,9 @@ class ReleasesScreen(VaultScreen):
             return None if queue.run_refusal(chosen) else True
         return True
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
+        """Move the countdowns on to the app's clock (every second); read the queue again when a
+        request's time has come, so Run is offered as soon as it may run."""
         before, self.now = self.now, vault_app(self).clock.now()
         self.table.refresh()
         self._current_line()
