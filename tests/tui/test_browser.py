@@ -60,7 +60,7 @@ async def test_browse_filter_as_you_type_and_open(tv: TestVault, clock: FixedClo
             assert len(lines) == size[1]
             assert "5 of 5 documents" in "\n".join(lines)
             header = next(line for line in lines if " id " in line and " name " in line)
-            for title in ("type", "size", "status", "flags"):
+            for title in ("type", "size", "status", "flags", "tags"):
                 assert title in header
             memo = next(line for line in lines if "memo.txt" in line)
             assert "unverified" in memo

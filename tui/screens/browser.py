@@ -1,39 +1,75 @@
-"""Collection browser: every document of a collection in a virtual table, filtered as you type.
+"""Collection browser: a collection's documents in a virtual table or a tree, filtered and
+searched as you type.
 
-The name filter runs on the client, on every keystroke, over the rows already loaded; status and
-flag filters ask the service again (`Vault.documents(collection, Filter(...))`), in a worker.
+- The name filter (`/`) runs on the client, on every keystroke, over the rows already loaded.
+- Status and flag filters ask the service again (`Vault.documents(collection, Filter(...))`), in
+  a worker, together with the collection's embargoes: the collection's lift time shows in the
+  count line, and documents with an embargo of their own are marked `⧗`.
+- Full-text search (`s`) runs `Vault.search` over the collection (with the status and flag
+  filters) in an exclusive worker, `SEARCH_DELAY` seconds after the last keystroke, or at once
+  on Enter; the ranked hits and their snippets replace the listing until the box is cleared. A
+  query the index cannot read is reported in the count line, not as an error: it is still being
+  typed.
+- `v` switches the listing between the table and the tree of containers (`Vault.containers`),
+  where archives and mailboxes hold their members.
+
 `show_documents` takes a plain list, so tests and benchmarks can feed it without a vault.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Input, Select, Static
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Select, Static, Tree
+from textual.worker import get_current_worker
 
 from tui.host import session, vault_app
-from tui.messages.loading import DocumentsLoaded
-from tui.screens.base import VaultScreen
+from tui.messages.loading import ContainersLoaded, DocumentsLoaded, SearchDone
+from tui.screens.base import VaultScreen, describe
+from tui.widgets.review_sections import holding
 from tui.widgets.safe import shown
+from tui.widgets.safe_tree import ContainerTree
 from tui.widgets.table import Column, VirtualTable
+from vault.errors import UsageError
 from vault.ingest.found_flags import ALL_FLAGS
 from vault.output import human_size
-from vault.service import DocumentView, Filter
+from vault.service import DocumentView, EmbargoView, Filter, SearchHit
 from vault.service.review import STATUSES
 
-COLUMNS: list[Column[DocumentView]] = [
-    Column("id", lambda d: d.oid[:12], width=12),
-    Column("name", lambda d: shown(d.name), weight=4),
-    Column("type", lambda d: shown(d.mime), weight=2),
-    Column("size", lambda d: human_size(d.size), width=9, right=True),
-    Column("status", lambda d: d.status, width=10),
-    Column("flags", lambda d: shown(",".join(d.flags)), weight=2),
+SEARCH_DELAY = 0.25  # seconds without a keystroke before the search runs
+OWN_EMBARGO = "⧗ "
+PALETTE_HINT_WIDTH = 90  # columns: narrower, the footer shows only the bindings
+
+
+def document_columns(embargoed: Callable[[str], bool]) -> list[Column[DocumentView]]:
+    """The listing's columns; `embargoed(oid)` says whether a document has its own embargo."""
+
+    def name(d: DocumentView) -> str:
+        return (OWN_EMBARGO if embargoed(d.oid) else "") + shown(d.name)
+
+    return [
+        Column("id", lambda d: d.oid[:12], width=12),
+        Column("name", name, weight=4),
+        Column("type", lambda d: shown(d.mime), weight=2),
+        Column("size", lambda d: human_size(d.size), width=9, right=True),
+        Column("status", lambda d: d.status, width=10),
+        Column("flags", lambda d: shown(",".join(d.flags))),
+        Column("tags", lambda d: shown(",".join(d.tags))),
+    ]
+
+
+HIT_COLUMNS: list[Column[SearchHit]] = [
+    Column("name", lambda h: shown(h.document.name), weight=3),
+    Column("status", lambda h: h.document.status, width=10),
+    Column("snippet", lambda h: shown(h.snippet), weight=6),
 ]
 
 
@@ -42,12 +78,23 @@ def name_key(document: DocumentView) -> str:
     return shown(document.name)
 
 
+def lift_line(embargo: EmbargoView | None) -> str:
+    """The collection's embargo as the count line shows it ("" when there is none)."""
+    if embargo is None:
+        return ""
+    if not embargo.holds:
+        return f"embargo lifted ({embargo.countdown})"
+    return f"embargoed until {embargo.local} ({embargo.countdown})"
+
+
 class BrowserScreen(VaultScreen):
     """The documents of one collection."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_filter", "Filter"),
+        Binding("s", "focus_search", "Search"),
+        Binding("v", "toggle_tree", "Tree"),
         Binding("i", "check_in", "Check in"),
         Binding("r", "reload", "Reload"),
     ]
@@ -58,11 +105,19 @@ class BrowserScreen(VaultScreen):
         self.autoload = autoload
         self.sub_title = shown(collection)
         self.seen_changes = -1  # the session's change count when the listing was asked for
+        self.own_embargoes: set[str] = set()
+        self.embargo: EmbargoView | None = None
+        self.tree_mode = False
+        self.placed: dict[str, tuple[str | None, ...]] | None = None
+        self.query_text = ""  # the search shown, or being waited for
+        self._search_timer: Timer | None = None
+        self._search_error = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="browser-filters"):
-            yield Input(placeholder="filter by name  (/)", id="name-filter", compact=True)
+            yield Input(placeholder="name  (/)", id="name-filter", compact=True)
+            yield Input(placeholder="search text  (s)", id="search", compact=True)
             yield Select(
                 [(s, s) for s in STATUSES], prompt="any status", id="status-filter", compact=True
             )
@@ -73,17 +128,42 @@ class BrowserScreen(VaultScreen):
                 compact=True,
             )
         yield Static("loading…", id="browser-count")
-        yield VirtualTable(COLUMNS, key=name_key, empty="no documents", id="documents")
-        yield Footer()
+        yield VirtualTable(
+            document_columns(self.own_embargoes.__contains__),
+            key=name_key,
+            empty="no documents",
+            id="documents",
+        )
+        yield VirtualTable(HIT_COLUMNS, empty="nothing found", id="hits")
+        yield ContainerTree(id="containers")
+        yield Footer(compact=True)
 
     @property
     def table(self) -> VirtualTable[DocumentView]:
         """The documents table."""
         return self.query_one("#documents", VirtualTable)
 
+    @property
+    def hits(self) -> VirtualTable[SearchHit]:
+        """The search hits."""
+        return self.query_one("#hits", VirtualTable)
+
+    @property
+    def containers(self) -> ContainerTree:
+        """The tree of containers."""
+        return self.query_one(ContainerTree)
+
+    @property
+    def view(self) -> Widget:
+        """What shows now: the hits while searching, else the tree or the table."""
+        if self.query_text:
+            return self.hits
+        return self.containers if self.tree_mode else self.table
+
     def on_mount(self) -> None:
         super().on_mount()
-        self.table.focus()
+        self._show_view()
+        self.view.focus()
         if self.autoload:
             self.load()
 
@@ -102,17 +182,38 @@ class BrowserScreen(VaultScreen):
         current = vault_app(self).session
         if current is not None:
             self.seen_changes = current.changes
-        self._fetch(self.current_filter())
+        if not self.tree_mode:
+            self.placed = None  # asked for again when the tree is next shown
+        self._fetch(self.current_filter(), self.tree_mode)
+        if self.query_text:
+            self._search(self.query_text)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="documents")
-    def _fetch(self, where: Filter) -> None:
+    def _fetch(self, where: Filter, containers: bool) -> None:
         with session(self).use() as vault:
             rows = vault.documents(self.collection, where)
+            embargoes = vault.embargoes(self.collection)
+            placed = vault.containers(self.collection) if containers else None
         keys = [name_key(row).casefold() for row in rows]  # here, not on the first keystroke
-        self.post_message(DocumentsLoaded(rows, keys))
+        if placed is not None:
+            self.post_message(ContainersLoaded(placed))
+        self.post_message(DocumentsLoaded(rows, keys, embargoes))
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="containers")
+    def _fetch_containers(self) -> None:
+        with session(self).use() as vault:
+            placed = vault.containers(self.collection)
+        self.post_message(ContainersLoaded(placed))
 
     def on_documents_loaded(self, message: DocumentsLoaded) -> None:
+        self.own_embargoes.clear()
+        self.own_embargoes.update(e.target_id for e in message.embargoes if e.kind == "document")
+        self.embargo = holding([e for e in message.embargoes if e.kind == "collection"])
         self.show_documents(message.rows, message.keys)
+
+    def on_containers_loaded(self, message: ContainersLoaded) -> None:
+        self.placed = message.placed
+        self._build_tree()
 
     def show_documents(self, rows: Sequence[DocumentView], keys: list[str] | None = None) -> None:
         """Show these documents, with the name filter applied.
@@ -122,24 +223,50 @@ class BrowserScreen(VaultScreen):
             keys: each row's `name_key`, lower-cased, if already built.
         """
         self.table.set_rows(rows, keys)
+        self._build_tree()
         self._count()
+
+    def _build_tree(self) -> None:
+        if self.tree_mode and self.placed is not None:
+            self.containers.show_documents(self.table.shown_rows(), self.placed)
+            self._count()
 
     def _count(self) -> None:
         table = self.table
-        text = f"{table.count:,} of {table.total:,} documents"
-        self.query_one("#browser-count", Static).update(Text(text))
+        if self.query_text:
+            text = self._search_error or f"{self.hits.count:,} hits for {self.query_text!r}"
+        else:
+            text = f"{table.count:,} of {table.total:,} documents"
+            if self.tree_mode and self.placed is not None:
+                text += f" · {self.containers.containers:,} containers"
+        text = shown(text)
+        if self.own_embargoes:
+            text += f" · {OWN_EMBARGO}{len(self.own_embargoes):,} with an embargo of their own"
+        lifts = lift_line(self.embargo)
+        self.query_one("#browser-count", Static).update(
+            Text(shown(lifts) + "\n" + text if lifts else text)
+        )
+
+    def _show_view(self) -> None:
+        shown_now = self.view
+        for widget in (self.table, self.hits, self.containers):
+            widget.display = widget is shown_now
+        if not isinstance(self.focused, Input):
+            shown_now.focus()
+        self._count()
 
     # Filters
     @on(Input.Changed, "#name-filter")
     def filter_names(self, event: Input.Changed) -> None:
         """Narrow the table to names containing the text, as it is typed."""
         self.table.filter(event.value)
+        self._build_tree()
         self._count()
 
     @on(Input.Submitted, "#name-filter")
     def filter_done(self) -> None:
-        """Enter in the filter box goes to the table."""
-        self.table.focus()
+        """Enter in the filter box goes to the listing."""
+        self.view.focus()
 
     @on(Select.Changed)
     def filter_changed(self) -> None:
@@ -147,15 +274,82 @@ class BrowserScreen(VaultScreen):
         self.query_one("#browser-count", Static).update(Text("loading…"))
         self.load()
 
+    # Search
+    @on(Input.Changed, "#search")
+    def search_typed(self, event: Input.Changed) -> None:
+        """Search once the member pauses typing; an empty box goes back to the listing."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        query = event.value.strip()
+        if not query:
+            self.workers.cancel_group(self, "search")
+            self.query_text = self._search_error = ""
+            self.hits.clear()
+            self._show_view()
+            return
+        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self._search(query))
+
+    @on(Input.Submitted, "#search")
+    def search_now(self, event: Input.Submitted) -> None:
+        """Enter searches at once and goes to the hits."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        query = event.value.strip()
+        if query and query != self.query_text:
+            self._search(query)
+        self.view.focus()
+
+    def _search(self, query: str) -> None:
+        self._search_timer = None
+        self.query_text = query
+        self.query_one("#browser-count", Static).update(Text("searching…"))
+        self._run_search(query, self.current_filter())
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="search")
+    def _run_search(self, query: str, where: Filter) -> None:
+        worker = get_current_worker()
+        with session(self).use() as vault:
+            if worker.is_cancelled:  # a newer query came while this one waited for the vault
+                return
+            try:
+                hits = vault.search(query, collection=self.collection, where=where)
+            except UsageError as error:
+                self.post_message(SearchDone(query, [], describe(error)))
+                return
+        if not worker.is_cancelled:
+            self.post_message(SearchDone(query, hits))
+
+    def on_search_done(self, message: SearchDone) -> None:
+        if message.query != self.query_text:
+            return  # an answer to a query the member has typed past
+        self._search_error = message.error
+        self.hits.set_rows(message.hits)
+        self.hits.cursor = 0
+        self._show_view()
+
     # Actions
     def action_focus_filter(self) -> None:
         """Put the cursor in the name filter."""
         self.query_one("#name-filter", Input).focus()
 
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.query_one("#search", Input).focus()
+
+    def action_toggle_tree(self) -> None:
+        """Switch the listing between the table and the tree of containers."""
+        self.tree_mode = not self.tree_mode
+        if self.tree_mode and self.placed is None and self.autoload:
+            self._fetch_containers()
+        self._build_tree()
+        self._show_view()
+
     def action_back(self) -> None:
-        """Leave the filter box, or go back to the dashboard."""
-        if self.focused is not self.table:
-            self.table.focus()
+        """Leave a filter or search box, or go back to the dashboard."""
+        if self.focused is not self.view:
+            self.view.focus()
         else:
             self.dismiss()
 
@@ -168,9 +362,27 @@ class BrowserScreen(VaultScreen):
         vault_app(self).open_check_in(self.collection)
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        if event.table is self.hits:
+            hit = self.hits.current
+            if hit is not None:
+                vault_app(self).open_document(hit.document.oid)
+            return
         chosen = self.table.current
         if chosen is not None:
             vault_app(self).open_document(chosen.oid)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[DocumentView]) -> None:
+        if event.node.data is not None:
+            vault_app(self).open_document(event.node.data.oid)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below PALETTE_HINT_WIDTH columns the palette's hint gives its room to the bindings
+        # (Ctrl+P still opens the palette, and so does the header's icon).
+        footer = self.query_one(Footer)
+        hint = event.size.width >= PALETTE_HINT_WIDTH
+        if footer.show_command_palette != hint:
+            footer.show_command_palette = hint
+            footer.refresh(recompose=True)
 
     def on_screen_resume(self) -> None:
         # List again only if a document was marked or material checked in meanwhile.
@@ -180,3 +392,8 @@ class BrowserScreen(VaultScreen):
 
     def forget(self) -> None:
         self.table.clear()
+        self.hits.clear()
+        self.containers.clear()
+        self.placed = None
+        self.embargo = None
+        self.own_embargoes.clear()

@@ -1,0 +1,185 @@
+"""Collection browser: full-text search as you type, the tree of containers, the embargo's lift
+time, tags, and every binding in the footer at 100×30 and 80×24."""
+
+from __future__ import annotations
+
+import asyncio
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from textual.message import Message
+
+from tests.tui.helpers import SIZES, drive, pilot_test, resize, screen_text, settle, unlock
+from tests.tui.helpers import type_text as typed
+from tests.vaults import TestVault
+from tui.app import VaultApp
+from tui.messages.loading import SearchDone
+from tui.screens.browser import BrowserScreen
+from tui.screens.document import DocumentScreen
+from vault.clock import FixedClock
+from vault.service import DocumentView
+
+FOOTER = ("Open", "Back", "Filter", "Search", "Tree", "Check in", "Reload", "Lock", "Quit")
+
+
+class Searches:
+    """Counts the searches answered, so a test waits for the debounced one without sleeping."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.queries: list[str] = []
+
+    def hook(self, message: Message) -> None:
+        if isinstance(message, SearchDone):
+            self.queries.append(message.query)
+            self.done.set()
+
+    async def next(self) -> str:
+        await asyncio.wait_for(self.done.wait(), timeout=30)
+        self.done.clear()
+        return self.queries[-1]
+
+
+def open_leak(app: VaultApp) -> BrowserScreen:
+    app.open_collection("leak")
+    screen = app.screen
+    assert isinstance(screen, BrowserScreen)
+    return screen
+
+
+@pilot_test
+async def test_search_as_you_type_shows_ranked_hits_with_snippets(
+    tv: TestVault, clock: FixedClock, stored: dict[str, DocumentView]
+) -> None:
+    searches = Searches()
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, (100, 30), hook=searches.hook) as pilot:
+        await unlock(app, pilot)
+        screen = open_leak(app)
+        await settle(app, pilot)
+
+        await pilot.press("s")
+        await typed(pilot, "rally budget")
+        assert await searches.next() == "rally budget"  # once, after the typing paused
+        assert searches.queries == ["rally budget"]
+        await settle(app, pilot)
+        assert [h.document.oid for h in screen.hits.shown_rows()] == [stored["budget.eml"].oid]
+        text = screen_text(app)
+        assert "1 hits for 'rally budget'" in text
+        assert "The «rally budget» is" in text  # the snippet, cut to its column
+        assert not screen.table.display
+
+        await pilot.press("enter")  # from the search box to the hits
+        assert screen.hits.has_focus
+        await pilot.press("enter")  # open the hit
+        await settle(app, pilot)
+        assert isinstance(app.screen, DocumentScreen)
+        assert app.screen.ref == stored["budget.eml"].oid
+        await pilot.press("escape")
+        await settle(app, pilot)
+
+        await pilot.press("s")  # the box selects what it holds: typing replaces it
+        await typed(pilot, '"unclosed')
+        assert await searches.next() == '"unclosed'
+        await settle(app, pilot)
+        assert "cannot understand the search" in screen_text(app)  # said, not raised
+
+        screen.query_one("#search").focus()
+        await pilot.press("ctrl+u")  # clear the box: back to the listing
+        await settle(app, pilot)
+        assert screen.table.display
+        assert not screen.hits.display
+        assert "5 of 5 documents" in screen_text(app)
+
+
+@pilot_test
+async def test_tree_shows_an_archive_holding_its_members(
+    tv: TestVault, clock: FixedClock, tmp_path: Path
+) -> None:
+    dump = tmp_path / "more"
+    dump.mkdir()
+    with zipfile.ZipFile(dump / "box.zip", "w") as archive:
+        archive.writestr("inner/alpha.txt", "alpha\n")
+        archive.writestr("beta.txt", "beta\n")
+    with tv.open() as vault:
+        vault.check_in([dump], collection="leak", source="second drop")
+        by_name = {d.name: d for d in vault.documents("leak")}
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, (100, 30)) as pilot:
+        await unlock(app, pilot)
+        screen = open_leak(app)
+        await settle(app, pilot)
+        assert screen.table.count == 8  # the archive and its two members are listed flat
+
+        await pilot.press("v")
+        await settle(app, pilot)
+        tree = screen.containers
+        assert tree.display
+        assert tree.has_focus
+        top = [node.data.name for node in tree.root.children if node.data is not None]
+        assert "box.zip" in top
+        assert "alpha.txt" not in top
+        assert "beta.txt" not in top
+        text = screen_text(app)
+        assert "holds 2" in text
+        assert "1 containers" in text
+        assert "alpha.txt" not in text
+
+        box = next(n for n in tree.root.children if n.data is not None and n.data.name == "box.zip")
+        tree.move_cursor(box)
+        await pilot.press("space")  # expand the archive
+        await pilot.pause()
+        assert sorted(n.data.name for n in box.children if n.data is not None) == [
+            "alpha.txt",
+            "beta.txt",
+        ]
+        assert "alpha.txt" in screen_text(app)
+
+        await pilot.press("down", "enter")  # open the first member
+        await settle(app, pilot)
+        opened = app.screen
+        assert isinstance(opened, DocumentScreen)
+        assert opened.ref in {by_name["alpha.txt"].oid, by_name["beta.txt"].oid}
+        assert opened.bundle is not None
+        [seen] = opened.bundle.detail.occurrences
+        assert seen.container == "box.zip"
+        await pilot.press("escape")
+        await settle(app, pilot)
+
+        await pilot.press("v")  # and back to the table
+        await settle(app, pilot)
+        assert screen.table.display
+        assert screen.table.has_focus
+
+
+@pilot_test
+async def test_embargo_lift_time_tags_and_footer_fit(
+    tv: TestVault, clock: FixedClock, stored: dict[str, DocumentView]
+) -> None:
+    memo = stored["memo.txt"]
+    with tv.open() as vault:
+        until = clock.now() + timedelta(days=2, hours=3, minutes=30)
+        vault.set_embargo("leak", until, zone="Europe/Paris", reason="polls close Sunday")
+        vault.set_embargo(memo.oid, until + timedelta(days=1), zone="UTC", reason="a source")
+        vault.tag(stored["ledger.csv"].oid, ["finance"])
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock(app, pilot)
+        screen = open_leak(app)
+        await settle(app, pilot)
+        assert screen.own_embargoes == {memo.oid}
+        for size in SIZES:
+            await resize(pilot, size)
+            lines = screen_text(app).splitlines()
+            assert len(lines) == size[1]
+            text = "\n".join(lines)
+            assert "embargoed until" in text
+            unwrapped = " ".join(line.strip() for line in lines)
+            assert "Europe/Paris (lifts in 2 d 3 h 30 min)" in unwrapped
+            assert "⧗ memo.txt" in text
+            assert " tags" in next(line for line in lines if " id " in line)
+            assert "finan" in next(line for line in lines if "ledger.csv" in line)  # maybe cut
+            for binding in FOOTER:
+                assert binding in lines[-1], (binding, lines[-1])
+            assert ("palette" in lines[-1]) is (size[0] >= 90)
