@@ -239,8 +239,11 @@ class ReleasesScreen(VaultScreen):
         return True
 
     def tick(self) -> None:
-        """Move the countdowns on to the app's clock (every second); read the queue again when a
-        request's time has come, so Run is offered as soon as it may run."""
+        """Move the countdowns on to the app's clock (called every second).
+
+        When a waiting request's time comes, the queue is read again, so Run is offered as soon
+        as the request may run.
+        """
         before, self.now = self.now, vault_app(self).clock.now()
         self.table.refresh()
         self._current_line()
