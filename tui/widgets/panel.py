@@ -3,8 +3,6 @@
 The dashboard is a list of panels (`tui.screens.dashboard.PANELS`). A panel says how to fetch
 its data from the vault (`fetch`, in a worker thread, with the vault borrowed for it) and how to
 show it (`show`, on the UI thread); `tick` runs every second for countdowns that need no fetch.
-Embargo countdowns, releases awaiting approval and releases due are panels still to come: each is
-a subclass added to `PANELS` once its service API exists.
 """
 
 from __future__ import annotations
