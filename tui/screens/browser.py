@@ -73,6 +73,10 @@ HIT_COLUMNS: list[Column[SearchHit]] = [
 ]
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
 def name_key(document: DocumentView) -> str:
     """What the filter box matches: the name as shown."""
     return shown(document.name)
@@ -234,11 +238,11 @@ class BrowserScreen(VaultScreen):
     def _count(self) -> None:
         table = self.table
         if self.query_text:
-            text = self._search_error or f"{self.hits.count:,} hits for {self.query_text!r}"
+            text = self._search_error or f"{_count(self.hits.count, 'hit')} for {self.query_text!r}"
         else:
             text = f"{table.count:,} of {table.total:,} documents"
             if self.tree_mode and self.placed is not None:
-                text += f" · {self.containers.containers:,} containers"
+                text += f" · {_count(self.containers.containers, 'container')}"
         text = shown(text)
         if self.own_embargoes:
             text += f" · {OWN_EMBARGO}{len(self.own_embargoes):,} with an embargo of their own"
