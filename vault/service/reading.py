@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlmodel import Session, col, select
 
@@ -96,24 +96,53 @@ class Filter:
     mime: str | None = None  # a prefix: "application/pdf", or "image/" for every image
     tag: str | None = None
 
-    def matches(self, doc: Document, tags: tuple[str, ...] = ()) -> bool:
+    @property
+    def empty(self) -> bool:
+        """Whether it lets every document through."""
+        return self.status is None and self.flag is None and self.mime is None and self.tag is None
+
+    def accepts(self, view: DocumentView) -> bool:
         """Whether a document (with its tags) passes the filter."""
         return (
-            (self.status is None or doc.status == self.status)
-            and (self.flag is None or self.flag in doc.flags.split(","))
-            and (self.mime is None or doc.mime.startswith(self.mime))
-            and (self.tag is None or self.tag in tags)
+            (self.status is None or view.status == self.status)
+            and (self.flag is None or self.flag in view.flags)
+            and (self.mime is None or view.mime.startswith(self.mime))
+            and (self.tag is None or self.tag in view.tags)
         )
+
+
+# The columns a DocumentView is made of, in `view_of_row`'s order. Listings select just these:
+# building an ORM object per row cost eight times the read itself at 100,000 documents.
+VIEW_COLUMNS = ("oid", "name", "size", "sha256", "mime", "status", "flags", "dkim")
+
+
+def view_of_row(
+    opened: OpenCollection, row: Sequence[Any], tags: tuple[str, ...] = ()
+) -> DocumentView:
+    """A DocumentView from the `VIEW_COLUMNS` of one row."""
+    oid, name, size, sha256, mime, status, flags, dkim = row[:8]
+    return DocumentView(
+        oid,
+        opened.name,
+        name,
+        size,
+        sha256,
+        mime,
+        status,
+        tuple(f for f in flags.split(",") if f),
+        tags,
+        dkim,
+    )
 
 
 def tags_of(session: Session, oids: list[str] | None = None) -> dict[str, tuple[str, ...]]:
     """Tags per document (of the given documents, or of all)."""
-    query = select(Tag).order_by(col(Tag.tag))
+    query = select(Tag.oid, Tag.tag).order_by(col(Tag.tag))
     if oids is not None:
         query = query.where(col(Tag.oid).in_(oids))
     found: dict[str, list[str]] = {}
-    for row in session.exec(query):
-        found.setdefault(row.oid, []).append(row.tag)
+    for oid, tag in session.exec(query):
+        found.setdefault(oid, []).append(tag)
     return {oid: tuple(tags) for oid, tags in found.items()}
 
 
@@ -132,15 +161,13 @@ def list_documents(
         ]
     ctx.audit("list", ",".join(c.cid for c in chosen))
     views: list[DocumentView] = []
+    sql = f"SELECT {', '.join(VIEW_COLUMNS)} FROM document ORDER BY name, oid"  # noqa: S608
     for opened in chosen:
         with Session(opened.catalog) as session:
             tags = tags_of(session)
-            rows = session.exec(select(Document).order_by(col(Document.name), col(Document.oid)))
-            views.extend(
-                document_view(opened, row, tags.get(row.oid, ()))
-                for row in rows
-                if where.matches(row, tags.get(row.oid, ()))
-            )
+            rows = session.connection().exec_driver_sql(sql).all()
+            found = (view_of_row(opened, row, tags.get(row[0], ())) for row in rows)
+            views.extend(found if where.empty else (v for v in found if where.accepts(v)))
     return views
 
 

@@ -13,21 +13,25 @@ from dataclasses import dataclass
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from vault.catalog.models import Document
 from vault.errors import UsageError
 from vault.service.authorize import authorize, permitted
 from vault.service.context import Context
-from vault.service.reading import DocumentView, Filter, document_view, tags_of
+from vault.service.reading import VIEW_COLUMNS, DocumentView, Filter, tags_of, view_of_row
 
 _WORD = re.compile(r"\w+")
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 
 # Names weigh more than body text: a document called "ledger" is what "ledger" most likely means.
+# Ranking by FTS5's own `rank` lets it sort the matches itself and stop at the limit, so snippets
+# are made for the rows returned only; the document's columns come in the same query.
 _SQL = (
-    "SELECT document_text.oid, snippet(document_text, 2, '«', '»', '…', 14),"
-    " bm25(document_text, 0.0, 4.0, 1.0) AS score"
-    " FROM document_text WHERE document_text MATCH ? ORDER BY score LIMIT ?"
+    f"SELECT {', '.join('document.' + c for c in VIEW_COLUMNS)},"  # noqa: S608 - constant names
+    " snippet(document_text, 2, '«', '»', '…', 14), rank"
+    " FROM document_text JOIN document ON document.oid = document_text.oid"
+    " WHERE document_text MATCH ? AND rank MATCH 'bm25(0.0, 4.0, 1.0)'"
+    " ORDER BY rank LIMIT ?"
 )
+_FILTERED_SHARE = 4  # with a filter, this many times the limit are ranked, to keep enough
 
 
 def _match(query: str) -> str:
@@ -79,22 +83,23 @@ def search(
         ]
     ctx.audit("search", ",".join(c.cid for c in chosen), {"query": query})
     hits: list[SearchHit] = []
+    wanted = limit if where.empty else limit * _FILTERED_SHARE
     for opened in chosen:
         with Session(opened.catalog) as session:
             try:
-                rows = session.connection().exec_driver_sql(_SQL, (_match(query), limit * 4)).all()
+                rows = session.connection().exec_driver_sql(_SQL, (_match(query), wanted)).all()
             except OperationalError:
                 raise UsageError(
                     f"cannot understand the search {query!r}",
                     hint='quote phrases ("wire transfer"), and use OR, NOT, prefix* as words',
                 ) from None
             tags = tags_of(session, [str(r[0]) for r in rows])
-            for oid, snippet, score in rows:
-                doc = session.get(Document, oid)
-                if doc is None or not where.matches(doc, tags.get(oid, ())):
+            for row in rows:
+                view = view_of_row(opened, row, tags.get(row[0], ()))
+                if not where.accepts(view):
                     continue
                 # A snippet is one line: the line breaks of the text mean nothing out of context.
-                line = " ".join(str(snippet).split())
-                hits.append(SearchHit(document_view(opened, doc, tags.get(oid, ())), line, score))
+                line = " ".join(str(row[-2]).split())
+                hits.append(SearchHit(view, line, float(row[-1])))
     hits.sort(key=lambda hit: hit.score)
     return hits[:limit]
