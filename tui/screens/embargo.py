@@ -176,14 +176,15 @@ class EmbargoScreen(VaultScreen):
         here = self.workstation
         lines = [
             f"{shown(row.label)} — {kind} · {state}",
-            f"until  {view.utc} = {wall_text(row.until, row.zone)} {row.zone.label}",
+            f"until  {view.utc}",
+            f"zone   {wall_text(row.until, row.zone)} {row.zone.label}",
             f"here   {wall_text(row.until, here)} {here.label}",
             f"       {countdown(row.effective, self.now)}",
             f"reason {shown(view.reason)}",
             f"set by {shown(view.set_by)} at {utc_rendering(datetime.fromisoformat(view.set_at))}",
         ]
         if row.effective != row.until:
-            lines[3] += f" (held longer by its collection: {utc_rendering(row.effective)})"
+            lines[4] += f" (held longer by its collection: {utc_rendering(row.effective)})"
         pane.update(Text("\n".join(lines)))
 
     def _note(self) -> None:
