@@ -135,3 +135,22 @@ def test_close_finishes_queued_work_then_refuses_more() -> None:
     with pytest.raises(RuntimeError):
         extractor.submit("late.txt", "text/plain", TEXT)
     extractor.close()
+
+
+def test_a_batch_keeps_its_order_around_documents_judged_at_once() -> None:
+    with Extractor(workers=1, wait=False) as extractor:
+        futures = extractor.submit_many(
+            [
+                ("a.txt", "text/plain", TEXT),
+                ("a.png", "image/png", b"\x89PNG\r\n\x1a\n"),
+                ("b.txt", "text/plain", b"Second memo.\n"),
+                ("big.txt", "text/plain", b"x" * (32 * 1024 * 1024 + 1)),
+            ]
+        )
+        found = [f.result() for f in futures]
+    assert found == [
+        Extraction(TEXT.decode(), None),
+        Extraction("", None),
+        Extraction("Second memo.\n", None),
+        Extraction("", TOO_LARGE),
+    ]
