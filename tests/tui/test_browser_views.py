@@ -121,24 +121,29 @@ async def test_tree_shows_an_archive_holding_its_members(
         tree = screen.containers
         assert tree.display
         assert tree.has_focus
-        top = [node.data.name for node in tree.root.children if node.data is not None]
+        top = [line.doc.name for line in tree.shown_rows()]
         assert "box.zip" in top
         assert "alpha.txt" not in top
         assert "beta.txt" not in top
         text = screen_text(app)
-        assert "holds 2" in text
+        assert "▸ box.zip  · holds 2" in text
         assert "1 container" in text
         assert "alpha.txt" not in text
 
-        box = next(n for n in tree.root.children if n.data is not None and n.data.name == "box.zip")
-        tree.move_cursor(box)
-        await pilot.press("space")  # expand the archive
+        tree.cursor = top.index("box.zip")
+        await pilot.press("space")  # open the archive
         await pilot.pause()
-        assert sorted(n.data.name for n in box.children if n.data is not None) == [
-            "alpha.txt",
-            "beta.txt",
-        ]
-        assert "alpha.txt" in screen_text(app)
+        lines = tree.shown_rows()
+        inside = [line.doc.name for line in lines if line.path == (by_name["box.zip"].oid,)]
+        assert sorted(inside) == ["alpha.txt", "beta.txt"]
+        assert len(lines) == len(top) + 2
+        text = screen_text(app)
+        assert "▾ box.zip" in text
+        assert "alpha.txt" in text
+        await pilot.press("left")  # close it again, and open it once more
+        assert len(tree.shown_rows()) == len(top)
+        await pilot.press("right")
+        assert len(tree.shown_rows()) == len(top) + 2
 
         await pilot.press("down", "enter")  # open the first member
         await settle(app, pilot)

@@ -1,4 +1,5 @@
-"""The browser with 100,000 documents fed straight in (no vault): it opens, scrolls and filters.
+"""The browser with 100,000 documents fed straight in (no vault): it opens, scrolls, filters and
+shows them as a tree of containers.
 
 These tests time nothing (timings are in `tests/tui/bench_first_paint.py`); they check that the
 table stays correct at that size and that it escapes names the service did not.
@@ -59,3 +60,32 @@ async def test_names_the_service_did_not_escape_are_escaped_by_the_table(tmp_pat
         svg = app.export_screenshot()
         assert "\x1b" not in text + svg
         assert "\u202e" not in text + svg
+
+
+@pilot_test
+async def test_tree_of_containers_with_100k_rows(tmp_path: Path) -> None:
+    rows = documents(100_000)
+    placed: dict[str, tuple[str | None, ...]] = {row.oid: (None,) for row in rows}
+    box = rows[0]
+    for member in rows[1:3]:
+        placed[member.oid] = (box.oid,)  # two documents found inside the first one
+    app = VaultApp(tmp_path / "no-vault", cursor_blink=False)
+    async with drive(app, (100, 30)) as pilot:
+        screen = BrowserScreen("bench", autoload=False)
+        await app.push_screen(screen)
+        screen.show_documents(rows)
+        screen.placed = placed
+        await pilot.press("v")
+        tree = screen.containers
+        assert tree.count == 100_000 - 2
+        text = screen_text(app)
+        assert "▸ doc-000000.pdf  · holds 2" in text
+        assert "1 container" in text
+        await pilot.press("space")
+        assert tree.count == 100_000
+        assert [line.doc for line in tree.shown_rows()[1:3]] == rows[1:3]
+        await pilot.press("end")
+        current = tree.current
+        assert current is not None
+        assert current.doc is rows[-1]
+        assert "doc-099999.pdf" in screen_text(app)

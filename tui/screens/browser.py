@@ -10,8 +10,9 @@ searched as you type.
   on Enter; the ranked hits and their snippets replace the listing until the box is cleared. A
   query the index cannot read is reported in the count line, not as an error: it is still being
   typed.
-- `v` switches the listing between the table and the tree of containers (`Vault.containers`),
-  where archives and mailboxes hold their members.
+- `v` switches the listing between the table and the tree of containers (`Vault.containers`,
+  asked for when the tree is first shown), where archives and mailboxes hold their members
+  (`tui.widgets.safe_tree.ContainerTable`; Space opens and closes a container).
 
 `show_documents` takes a plain list, so tests and benchmarks can feed it without a vault.
 """
@@ -28,7 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Select, Static, Tree
+from textual.widgets import Footer, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from tui.host import session, vault_app
@@ -36,7 +37,7 @@ from tui.messages.loading import ContainersLoaded, DocumentsLoaded, SearchDone
 from tui.screens.base import VaultScreen, describe
 from tui.widgets.review_sections import holding
 from tui.widgets.safe import shown
-from tui.widgets.safe_tree import ContainerTree
+from tui.widgets.safe_tree import ContainerTable
 from tui.widgets.table import Column, VirtualTable
 from vault.errors import UsageError
 from vault.ingest.found_flags import ALL_FLAGS
@@ -139,7 +140,7 @@ class BrowserScreen(VaultScreen):
             id="documents",
         )
         yield VirtualTable(HIT_COLUMNS, empty="nothing found", id="hits")
-        yield ContainerTree(id="containers")
+        yield ContainerTable(id="containers")
         yield Footer(compact=True)
 
     @property
@@ -153,9 +154,9 @@ class BrowserScreen(VaultScreen):
         return self.query_one("#hits", VirtualTable)
 
     @property
-    def containers(self) -> ContainerTree:
+    def containers(self) -> ContainerTable:
         """The tree of containers."""
-        return self.query_one(ContainerTree)
+        return self.query_one("#containers", ContainerTable)
 
     @property
     def view(self) -> Widget:
@@ -242,7 +243,7 @@ class BrowserScreen(VaultScreen):
         else:
             text = f"{table.count:,} of {table.total:,} documents"
             if self.tree_mode and self.placed is not None:
-                text += f" · {_count(self.containers.containers, 'container')}"
+                text += f" · {_count(self.containers.containers, 'container')} (space opens)"
         text = shown(text)
         if self.own_embargoes:
             text += f" · {OWN_EMBARGO}{len(self.own_embargoes):,} with an embargo of their own"
@@ -371,13 +372,14 @@ class BrowserScreen(VaultScreen):
             if hit is not None:
                 vault_app(self).open_document(hit.document.oid)
             return
+        if event.table is self.containers:
+            line = self.containers.current
+            if line is not None:
+                vault_app(self).open_document(line.doc.oid)
+            return
         chosen = self.table.current
         if chosen is not None:
             vault_app(self).open_document(chosen.oid)
-
-    def on_tree_node_selected(self, event: Tree.NodeSelected[DocumentView]) -> None:
-        if event.node.data is not None:
-            vault_app(self).open_document(event.node.data.oid)
 
     def on_resize(self, event: events.Resize) -> None:
         # Below PALETTE_HINT_WIDTH columns the palette's hint gives its room to the bindings
