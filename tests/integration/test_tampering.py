@@ -269,3 +269,40 @@ def test_an_embargo_change_interrupted_before_vault_db_held_it_is_a_warning(
 
 def _in_days(days: int) -> datetime:
     return datetime.now(UTC) + timedelta(days=days)
+
+
+def _cut_final_record(test_vault: TestVault) -> None:
+    log = test_vault.path / "log" / "audit.log"
+    os.truncate(log, log.stat().st_size - 10)
+
+
+def test_a_torn_tail_cut_after_the_newest_checkpoint_is_a_warning(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    """Cutting into the final record looks exactly like a crash mid-append: the repair is
+    logged, and `vault check` says to compare with a checkpoint exported elsewhere."""
+    test_vault = _copy(pristine, tmp_path)
+    with test_vault.open() as vault:
+        stored = vault.audit_checkpoint().seq
+        vault.documents("leak")
+    _cut_final_record(test_vault)
+
+    result = test_vault.cli("check", "--json")
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    (warned,) = [w for w in warnings if "torn final record" in w]
+    assert f"after the newest checkpoint (seq {stored})" in warned
+    assert b"vault: warning: audit log: a torn final record" in result.stderr
+
+
+def test_a_torn_tail_repaired_before_a_checkpoint_is_not_warned_of(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    test_vault = _copy(pristine, tmp_path)
+    _cut_final_record(test_vault)
+    with test_vault.open() as vault:
+        assert any(e.action == "audit-repair" for e in vault.audit_entries())
+        vault.audit_checkpoint()
+    result = test_vault.cli("check", "--json")
+    assert result.returncode == 0, result.stderr
+    assert not [w for w in json.loads(result.stdout)["warnings"] if "torn" in w]

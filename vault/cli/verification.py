@@ -34,12 +34,13 @@ def check(state: dict[str, Any], read_data: bool, as_json: bool) -> None:
 
     def text() -> str:
         lines = [f"problem: {escape(p)}" for p in report.problems]
-        lines += [f"warning: {escape(w)}" for w in report.warnings]
         counts = ", ".join(f"{n} {k}" for k, n in report.checked.items())
         lines.append(("ok: " if report.ok else "DAMAGED: ") + counts)
         return "\n".join(lines)
 
     emit(as_json, data, text)
+    for warning in report.warnings:  # diagnostics, not data: also beside --json output
+        click.echo(f"vault: warning: {escape(warning)}", err=True)
     if not report.ok:
         raise IntegrityError(
             f"{len(report.problems)} problem(s) found",

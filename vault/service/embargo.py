@@ -129,7 +129,7 @@ def lift_embargo(ctx: Context, ref: str) -> EmbargoView:
             },
         )
         records.delete(ctx, target.kind, target.id)
-        freshness.confirm(ctx, freshness.EMBARGO_RECORDED, target.id, intent, target.kind)
+        freshness.confirm(ctx, "embargo-lift", target.id, intent, target.kind)
     return view
 
 
@@ -207,7 +207,7 @@ def _store(
     with ctx.lock:
         intent = ctx.audit("embargo-set", target.id, details)
         stored = records.put(ctx, target.kind, target.id, target.collection_id, embargo)
-        freshness.confirm(ctx, freshness.EMBARGO_RECORDED, target.id, intent, target.kind)
+        freshness.confirm(ctx, "embargo-set", target.id, intent, target.kind)
     return _view(ctx, target, stored)
 
 

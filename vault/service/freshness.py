@@ -7,8 +7,8 @@ signed, and its head is anchored by exported checkpoints — so the last logged 
 embargo and of each document's status is what the databases must hold.
 
 Every such change is logged before it is made (`embargo-set`, `embargo-lift`, `mark`: the
-*intent*), and once the database holds it a second entry confirms it (`embargo-recorded`,
-`mark-recorded`, naming the intent's seq). So a database that disagrees with the log is:
+*intent*), and once the database holds it a second entry confirms it (`recorded`, naming the
+intent's seq and action). So a database that disagrees with the log is:
 
 - **rolled back or altered** when the log confirms the change was recorded: damage;
 - **interrupted** when it does not: a crash between the intent and the write leaves exactly
@@ -40,8 +40,7 @@ from vault.catalog.models import Document
 from vault.errors import AuditUnavailable, IntegrityError, Refused, VaultError
 from vault.service.context import Context, OpenCollection
 
-EMBARGO_RECORDED = "embargo-recorded"
-MARK_RECORDED = "mark-recorded"
+RECORDED = "recorded"
 UNVERIFIED = "unverified"
 
 K = TypeVar("K", tuple[str, str], str)
@@ -75,12 +74,12 @@ class LoggedChanges:
         elif entry.action == "mark":
             status = details.get("to")
             self.marks[entry.target] = Logged(entry.seq, status if isinstance(status, str) else "")
-        elif entry.action in (EMBARGO_RECORDED, MARK_RECORDED):
-            kind = details.get("kind")
-            if entry.action == MARK_RECORDED:
-                self._confirm(self.marks, entry.target, details.get("seq"))
-            elif isinstance(kind, str):
-                self._confirm(self.embargoes, (kind, entry.target), details.get("seq"))
+        elif entry.action == RECORDED:
+            of, kind, seq = details.get("of"), details.get("kind"), details.get("seq")
+            if of == "mark":
+                self._confirm(self.marks, entry.target, seq)
+            elif of in ("embargo-set", "embargo-lift") and isinstance(kind, str):
+                self._confirm(self.embargoes, (kind, entry.target), seq)
 
     @staticmethod
     def _confirm(changes: dict[K, Logged], key: K, seq: object) -> None:
@@ -102,16 +101,17 @@ def scan(ctx: Context) -> LoggedChanges:
 
 
 def confirm(ctx: Context, action: str, target: str, intent: Head, kind: str = "") -> None:
-    """Log that the change logged as `intent` is now held by its database.
+    """Log that the change logged as `intent` (an `action` on `target`) is now held by its
+    database.
 
     The change is made already; a confirmation that cannot be written only leaves it looking
     interrupted to the cross-check, so the failure is not turned into an error of the change.
     """
-    details: dict[str, int | str] = {"seq": intent.seq}
+    details: dict[str, int | str] = {"seq": intent.seq, "of": action}
     if kind:
         details["kind"] = kind
     with suppress(AuditUnavailable):
-        ctx.audit(action, target, details)
+        ctx.audit(RECORDED, target, details)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ What is checked, and with what:
 - the audit log's chain and every entry's signature, and every checkpoint stored in
   `log/checkpoints/`: its bytes, its signature, and — for the newest — that the log still holds
   it, so a log cut short or deleted below it is reported. A checkpoint the log records but that
-  is not stored is a warning: a crash between the two writes leaves the same thing;
+  is not stored is a warning: a crash between the two writes leaves the same thing; so is a
+  torn final record cut off after the newest checkpoint (`vault.audit.repairs`);
 - that every release the log records as done is recorded released in `vault.db`, and that
   embargoes and document statuses are what the log last set (`vault.service.freshness`): a
   `vault.db` or catalog rolled back past a recorded change is damage, a change interrupted
@@ -38,6 +39,7 @@ from sqlmodel import Session, select
 
 from vault import canonical
 from vault.audit import Checkpoint
+from vault.audit.repairs import RepairWatch
 from vault.catalog.engine import integrity_problems
 from vault.catalog.models import Document
 from vault.catalog.releases import ReleaseRow
@@ -267,8 +269,10 @@ def _check_audit(ctx: Context, report: CheckReport) -> None:
         logged: set[int] = set()
         released: set[str] = set()
         changes = freshness.LoggedChanges()
+        repairs = RepairWatch()
         for entry in ctx.audit_log.entries():
             changes.see(entry)
+            repairs.see(entry)
             if entry.action == "audit-checkpoint":
                 logged.add(entry.seq)
             elif entry.action == "release-done":
@@ -277,6 +281,7 @@ def _check_audit(ctx: Context, report: CheckReport) -> None:
         for found in freshness.check_all(ctx, changes):
             shown = report.problems if found.rolled_back else report.warnings
             shown.append(f"{found.where} {found.message}")
+        report.warnings += repairs.warnings(stored_checkpoint=newest.seq if newest else 0)
         for seq in sorted(logged - set(stored)):
             report.warnings.append(
                 f"log/checkpoints/{seq:012d}.json: the checkpoint logged at seq {seq} is not "

@@ -172,12 +172,12 @@ def to_approve(ctx: Context, ref: str) -> tuple[ReleaseView, ReleaseRequest]:
 def _approvable(ctx: Context, ref: str) -> tuple[ReleaseRow, ReleaseRequest]:
     row = _row(ctx, ref)
     request = _verified_request(ctx, row)
-    authorize(ctx, "approve-release", collection_cid=request.collection)
     if request.requester == ctx.member:
         raise Refused("your own approval never counts", hint="ask another member to approve")
     if any(a.approver == ctx.member for a in _approvals(ctx, row.id)):
         raise Refused("you have already approved this request")
     _require_open(ctx, row, request)
+    authorize(ctx, "approve-release", collection_cid=request.collection)
     return row, request
 
 

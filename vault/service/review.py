@@ -67,7 +67,7 @@ def mark(ctx: Context, ref: str, status: str, note: str = "") -> str:
             )
             session.commit()
         # Confirmed in the log once the catalog holds it: a catalog rolled back past it is caught.
-        freshness.confirm(ctx, freshness.MARK_RECORDED, doc.oid, intent)
+        freshness.confirm(ctx, "mark", doc.oid, intent)
     return previous
 
 
