@@ -3,10 +3,15 @@ greying out what a member may not do, and the embargo's lift time."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
+import dkim
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from textual.widgets import TextArea
 
 from tests.tui.helpers import (
@@ -49,6 +54,32 @@ def whole(screen: DocumentScreen) -> str:
     return "\n".join(str(section.body.render()) for section in screen.sections)
 
 
+def signed_mail(folder: Path) -> str:
+    """A DKIM-signed message and a copy altered after signing; returns the key archive line."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    message = EmailMessage()
+    message["From"] = "cfo@example.org"
+    message["To"] = "press@example.org"
+    message["Subject"] = "Quarterly figures"
+    message.set_content("Revenue fell by 12 percent.\n")
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    raw = message.as_bytes().replace(b"\n", b"\r\n")
+    signature: bytes = dkim.sign(
+        raw, b"s2017", b"example.org", pem, include_headers=[b"from", b"to", b"subject"]
+    )
+    folder.mkdir()
+    (folder / "genuine.eml").write_bytes(signature + raw)
+    (folder / "altered.eml").write_bytes((signature + raw).replace(b"12 percent", b"13 percent"))
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return f"s2017._domainkey.example.org v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}\n"
+
+
 def test_tags_split_on_commas_else_on_spaces() -> None:
     assert split_tags("finance  source-a finance") == ("finance", "source-a")
     assert split_tags("source a, finance,, ") == ("source a", "finance")
@@ -88,6 +119,31 @@ async def test_preview_of_mail_and_text_and_dkim_evidence(
         assert "Internal memo: not for distribution." in text
         assert "decoded as" in text
         assert "DKIM evidence" not in text  # no mail, no DKIM section
+
+
+@pilot_test
+async def test_dkim_evidence_of_a_signed_mail_and_its_altered_copy(
+    tv: TestVault, clock: FixedClock, tmp_path: Path
+) -> None:
+    with tv.open() as vault:
+        vault.import_dkim_keys(signed_mail(tmp_path / "signed"))
+        vault.check_in([tmp_path / "signed"], collection="leak", source="second drop")
+        oids = {d.name: d.oid for d in vault.documents("leak") if d.dkim}
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, (100, 30)) as pilot:
+        await unlock(app, pilot)
+        for name, result in (("genuine.eml", "pass"), ("altered.eml", "body-altered")):
+            screen = open_document(app, oids[name])
+            await settle(app, pilot)
+            [section] = [s for s in screen.sections if s.border_title == "DKIM evidence"]
+            assert section.display
+            screen.query_one("#document").scroll_to_widget(section, animate=False, top=True)
+            await pilot.pause()
+            text = screen_text(app)
+            assert f"result  {result}" in text
+            assert DKIM_MEANING[result][:40] in text
+            await pilot.press("escape")
+            await settle(app, pilot)
 
 
 @pilot_test
