@@ -129,6 +129,9 @@ async def test_tree_shows_an_archive_holding_its_members(
         assert "▸ box.zip  · holds 2" in text
         assert "1 container" in text
         assert "alpha.txt" not in text
+        assert "evil\\x1b[2Jname\\u202etxt.exe" in text  # names in the tree are escaped too
+        assert "\x1b" not in text
+        assert "\u202e" not in text
 
         tree.cursor = top.index("box.zip")
         await pilot.press("space")  # open the archive

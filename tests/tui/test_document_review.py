@@ -280,7 +280,7 @@ async def test_embargo_lift_time_in_its_zone(
         until = clock.now() + timedelta(days=2, hours=3, minutes=30)
         vault.set_embargo("leak", until, zone="Europe/Paris", reason="polls close Sunday")
         vault.set_embargo(memo.oid, until + timedelta(days=1), zone="UTC", reason="source safety")
-    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False, idle_timeout=0)
     async with drive(app, SIZES[1]) as pilot:
         await unlock(app, pilot)
         open_document(app, ledger.oid)
@@ -299,6 +299,13 @@ async def test_embargo_lift_time_in_its_zone(
         assert "lifts in 3 d 3 h 30 min" in text  # its own, stricter embargo holds it
         assert "its own embargo" in text
         assert "source safety" in text
+
+        clock.advance(timedelta(days=4))  # past both lift times
+        await pilot.press("r")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "embargo lifted at" in text
+        assert "lifted 20 h 30 min ago" in text
 
 
 @pilot_test

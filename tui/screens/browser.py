@@ -88,7 +88,7 @@ def lift_line(embargo: EmbargoView | None) -> str:
     if embargo is None:
         return ""
     if not embargo.holds:
-        return f"embargo lifted ({embargo.countdown})"
+        return f"embargo {embargo.countdown} ({embargo.local})"
     return f"embargoed until {embargo.local} ({embargo.countdown})"
 
 
