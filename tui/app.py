@@ -1,11 +1,11 @@
 """`VaultApp`: the full-screen terminal app over one vault directory.
 
-Screens: unlock → dashboard → collection browser → document (and its mark dialog); check-in,
-the embargo editor, the release queue and the audit viewer from anywhere. Every vault call runs
-in a thread worker through the session (`tui.session`); the app itself never holds decrypted
-data outside the screens, which drop theirs when the vault locks. Locking (Ctrl+L, the palette,
-or `idle_timeout` seconds without a key or mouse event, measured on the injected clock) closes
-the `Vault` once the call in flight ends, and returns to the unlock screen.
+Screens: unlock → dashboard → collection browser → document (and its mark, note and tag dialogs);
+check-in, the embargo editor, the release queue and the audit viewer from anywhere. Every vault
+call runs in a thread worker through the session (`tui.session`); the app itself never holds
+decrypted data outside the screens, which drop theirs when the vault locks. Locking (Ctrl+L, the
+palette, or `idle_timeout` seconds without a key or mouse event, measured on the injected clock)
+closes the `Vault` once the call in flight ends, and returns to the unlock screen.
 """
 
 from __future__ import annotations
