@@ -2,9 +2,9 @@
 
 The check-in recorded the names escaped (`evil\\x1b[2J…` as written characters); the app must
 show exactly that, with no ESC, no U+202E and no markup reaching the terminal. This covers the
-browser's table, the document screen (its header, preview and notes), and the mark dialog; the check-in tree and
-receipt are covered in `test_checkin`, the palette in `test_lock`, and names the service did not
-escape in `test_scale`.
+browser's table, the document screen (its header, preview and notes), and its dialogs; the
+check-in tree and receipt are covered in `test_checkin`, the palette in `test_lock`, and names the
+service did not escape in `test_scale`.
 """
 
 from __future__ import annotations
@@ -90,6 +90,15 @@ async def test_preview_and_notes_of_hostile_material_stay_text(
         assert "#!/bin/sh" in seen  # the script's text, never run
         assert "echo hi" in seen
         assert "looks like \\x1b[31m red\\u202e [bold]noted[/bold]" in seen
+
+        await pilot.press("n")  # the note and tag dialogs name the document escaped too
+        await pilot.pause()
+        assert f"Note on {SHOWN}" in assert_safe(app)
+        await pilot.press("escape", "t")
+        await pilot.pause()
+        assert f"Tags of {SHOWN}" in assert_safe(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
 
         await pilot.press("escape")
         markup = stored[MARKUP].oid
