@@ -86,7 +86,6 @@ class Origin:
 class _Pending:
     staged: Staged
     origin: Origin
-    sample: Sample
     data: bytes | None = None  # the plaintext, for a small item
     detection: Future[Detection] | None = None  # set once the sample is sent
     receipt_index: int | None = None  # set once committed
@@ -107,7 +106,8 @@ class _Run:
     total_bytes: int
     extractor: Extractor | None = None  # started on the first document with text
     pending: list[_Pending] = field(default_factory=list)
-    unsent: list[_Pending] = field(default_factory=list)
+    # Samples not yet handed to detection; dropped once sent (heads can be large).
+    unsent: list[tuple[_Pending, Sample]] = field(default_factory=list)
     indexing: indexing.Indexing | None = None  # the last batch's extractions, not yet written
     in_flight: deque[Future[Detection]] = field(default_factory=deque)
     pending_bytes: int = 0
@@ -266,14 +266,14 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
         _record(run, _failed(origin, reason))
         return
     sample = Sample(origin.name, tap.head, tap.tail, staged.size)
-    pending = _Pending(staged, origin, sample, tap.whole)
+    pending = _Pending(staged, origin, tap.whole)
     run.kept_bytes += staged.size if pending.data is not None else 0
     run.pending.append(pending)
-    run.unsent.append(pending)
+    run.unsent.append((pending, sample))
     run.pending_bytes += staged.size
     run.done_files += 1
     run.done_bytes += staged.size
-    if len(run.unsent) >= SEND_BATCH or staged.size >= BATCH_BYTES // SEND_BATCH:
+    if len(run.unsent) >= SEND_BATCH or staged.size > KEEP_ITEM:  # a large head goes at once
         _send(run)
     kind = sniff(tap.head)
     if staged.oid in origin.ancestors:
@@ -395,8 +395,8 @@ def _send(run: _Run) -> None:
     """Hand the unsent samples to the detection pool; wait while too many are in flight."""
     if not run.unsent:
         return
-    futures = run.detector.submit_many([p.sample for p in run.unsent])
-    for pending, future in zip(run.unsent, futures, strict=True):
+    futures = run.detector.submit_many([sample for _, sample in run.unsent])
+    for (pending, _), future in zip(run.unsent, futures, strict=True):
         pending.detection = future
         run.in_flight.append(future)
     run.unsent.clear()
