@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from tests.vaults import PASSPHRASES, TestVault, make_vault
+from vault.catalog.models import Setting
 from vault.errors import AuditUnavailable, BadCredentials, IntegrityError
 from vault.keys.member import KdfParams, MemberKeys, write_key_file
 from vault.service import Vault
@@ -306,3 +308,35 @@ def test_a_torn_tail_repaired_before_a_checkpoint_is_not_warned_of(
     result = test_vault.cli("check", "--json")
     assert result.returncode == 0, result.stderr
     assert not [w for w in json.loads(result.stdout)["warnings"] if "torn" in w]
+
+
+def _write_quorum(test_vault: TestVault, value: str) -> None:
+    """What any member holding the vault key can do: write vault.db directly."""
+    with test_vault.open() as vault, Session(vault._ctx.db) as session:
+        session.merge(Setting(key="time_confirm_quorum", value=value))
+        session.commit()
+
+
+def test_a_clock_guard_quorum_written_into_vault_db_directly_is_refused(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    test_vault = _copy(pristine, tmp_path)
+    with test_vault.open() as vault:
+        assert vault.set_time_quorum(3) == 3
+    assert test_vault.cli("time", "status").returncode == 0
+    _write_quorum(test_vault, "1")
+
+    status = test_vault.cli("time", "status")
+    assert status.returncode == 4, status.stderr
+    assert b"quorum" in status.stderr
+    result = test_vault.cli("check", "--json")
+    assert result.returncode == 4, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert any("quorum is 1, but the audit log says 3" in p for p in problems), problems
+
+
+def test_a_clock_guard_quorum_never_logged_is_refused(pristine: TestVault, tmp_path: Path) -> None:
+    test_vault = _copy(pristine, tmp_path)
+    _write_quorum(test_vault, "1")
+    with pytest.raises(IntegrityError, match="quorum"), test_vault.open() as vault:
+        vault.clock_status()

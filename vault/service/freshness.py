@@ -7,7 +7,8 @@ signed, and its head is anchored by exported checkpoints — so the last logged 
 embargo and of each document's status is what the databases must hold.
 
 Every such change is logged before it is made (`embargo-set`, `embargo-lift`, `mark`: the
-*intent*), and once the database holds it a second entry confirms it (`recorded`, naming the
+*intent*; so is a change of the clock guard's quorum, `time-quorum`), and once the database
+holds it a second entry confirms it (`recorded`, naming the
 intent's seq and action). So a database that disagrees with the log is:
 
 - **rolled back or altered** when the log confirms the change was recorded: damage;
@@ -36,12 +37,13 @@ from sqlmodel import Session, select
 
 from vault.audit import Entry, Head
 from vault.catalog.governance import EmbargoRow
-from vault.catalog.models import Document
+from vault.catalog.models import Document, Setting
 from vault.errors import AuditUnavailable, IntegrityError, Refused, VaultError
 from vault.service.context import Context, OpenCollection
 
 RECORDED = "recorded"
 UNVERIFIED = "unverified"
+QUORUM_SETTING = "time_confirm_quorum"
 
 K = TypeVar("K", tuple[str, str], str)
 
@@ -61,6 +63,7 @@ class LoggedChanges:
 
     embargoes: dict[tuple[str, str], Logged] = field(default_factory=dict)
     marks: dict[str, Logged] = field(default_factory=dict)
+    quorum: Logged | None = None  # the clock guard's quorum (`time-quorum`)
 
     def see(self, entry: Entry) -> None:
         """Take one audit entry into account (entries must come in log order)."""
@@ -74,9 +77,13 @@ class LoggedChanges:
         elif entry.action == "mark":
             status = details.get("to")
             self.marks[entry.target] = Logged(entry.seq, status if isinstance(status, str) else "")
+        elif entry.action == "time-quorum":
+            self.quorum = Logged(entry.seq, str(details.get("quorum")))
         elif entry.action == RECORDED:
             of, kind, seq = details.get("of"), details.get("kind"), details.get("seq")
-            if of == "mark":
+            if of == "time-quorum" and self.quorum is not None and self.quorum.seq == seq:
+                self.quorum = replace(self.quorum, recorded=True)
+            elif of == "mark":
                 self._confirm(self.marks, entry.target, seq)
             elif of in ("embargo-set", "embargo-lift") and isinstance(kind, str):
                 self._confirm(self.embargoes, (kind, entry.target), seq)
@@ -183,6 +190,25 @@ def mark_disagreements(
     return found
 
 
+def quorum_disagreement(stored: str | None, changes: LoggedChanges) -> Disagreement | None:
+    """The clock guard's quorum in `vault.db` (None: not set) against its last logged change."""
+    where = "vault.db: the clock guard's quorum"
+    logged = changes.quorum
+    if logged is None:
+        if stored is None:
+            return None
+        return Disagreement(
+            where,
+            f"is {stored}, but no change of it is in the audit log (vault.db was altered)",
+            True,
+        )
+    if stored == logged.value:
+        return None
+    return _disagreement(
+        where, f"is {stored or 'the default'}, but the audit log says {logged.value}", logged
+    )
+
+
 def check_all(ctx: Context, changes: LoggedChanges) -> list[Disagreement]:
     """Every embargo, and the statuses in every catalog this member holds.
 
@@ -191,6 +217,10 @@ def check_all(ctx: Context, changes: LoggedChanges) -> list[Disagreement]:
     found: list[Disagreement] = []
     with suppress(SQLAlchemyError):
         found += embargo_disagreements(ctx, changes)
+        with Session(ctx.db) as session:
+            row = session.get(Setting, QUORUM_SETTING)
+        quorum = quorum_disagreement(None if row is None else row.value, changes)
+        found += [quorum] if quorum else []
     for cid in ctx.collection_ids():
         with suppress(VaultError, SQLAlchemyError):
             if ctx.holds(cid):

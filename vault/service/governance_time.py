@@ -18,9 +18,12 @@ The check reads the whole audit log once:
 The last entry by time is not enough: after a rollback, any logged view appends an entry stamped
 with the rolled-back time and would hide the entry that is ahead.
 
-The quorum is the vault setting `time_confirm_quorum` (default 2, at least 1). Like every
-`vault.db` value it can be written by any member holding the vault key; it can only ever lower the
-requirement to one permitted member's signed confirmation.
+The quorum is the vault setting `time_confirm_quorum` (default 2, at least 1). Every member
+holds the vault key and could write it; so it must be what the last `time-quorum` audit entry
+set (`vault.service.freshness`), or it is an `IntegrityError`; a change logged but interrupted
+before `vault.db` held it counts at the stricter of the two values. When confirmations are
+weighed (the log's signatures verified), a quorum set by a member the policy does not allow
+`change-policy` never counts below the default.
 """
 
 from __future__ import annotations
@@ -34,14 +37,15 @@ from sqlmodel import Session
 
 from vault.audit import Entry
 from vault.catalog.models import Setting
-from vault.errors import UsageError, VaultError
+from vault.errors import IntegrityError, UsageError, VaultError
 from vault.policy import ClockRolledBack, Principal, Request, Resource, check_clock
 from vault.policy.embargo import utc_rendering
+from vault.service import freshness
 from vault.service.context import Context
 from vault.service.governance import ActivePolicy, active_policy
 
 TOLERANCE = timedelta(minutes=5)
-QUORUM_SETTING = "time_confirm_quorum"
+QUORUM_SETTING = freshness.QUORUM_SETTING
 DEFAULT_QUORUM = 2
 
 
@@ -74,14 +78,34 @@ class ClockStatus:
         )
 
 
-def quorum(ctx: Context) -> int:
-    """How many distinct members must confirm the time (the vault setting, default 2)."""
+def quorum(ctx: Context, changes: freshness.LoggedChanges | None = None) -> int:
+    """How many distinct members must confirm the time (the vault setting, default 2).
+
+    Args:
+        ctx: the unlocked vault.
+        changes: the audit log's changes, if the caller has read it (else it is read here).
+
+    Raises:
+        IntegrityError: the setting is not the one the audit log last set.
+    """
     with Session(ctx.db) as session:
         row = session.get(Setting, QUORUM_SETTING)
+    stored = None if row is None else row.value
+    changes = changes or freshness.scan(ctx)
+    found = freshness.quorum_disagreement(stored, changes)
+    if found is None:
+        return _count(stored)
+    if found.rolled_back or changes.quorum is None:
+        raise IntegrityError(f"{found.where} {found.message}")
+    # A change logged but interrupted before vault.db held it: the stricter value holds.
+    return max(_count(stored), _count(changes.quorum.value))
+
+
+def _count(text: str | None) -> int:
     try:
-        return max(1, int(row.value)) if row is not None else DEFAULT_QUORUM
+        return max(1, int(text)) if text is not None else DEFAULT_QUORUM
     except ValueError:
-        return DEFAULT_QUORUM
+        raise IntegrityError("vault.db: the clock guard's quorum is damaged") from None
 
 
 def set_quorum(ctx: Context, value: int) -> int:
@@ -92,10 +116,11 @@ def set_quorum(ctx: Context, value: int) -> int:
         raise UsageError("the quorum is at least one member")
     authorize(ctx, "change-policy")
     with ctx.lock:
-        ctx.audit("time-quorum", "", {"quorum": value, "previous": quorum(ctx)})
+        intent = ctx.audit("time-quorum", "", {"quorum": value, "previous": quorum(ctx)})
         with Session(ctx.db) as session:
             session.merge(Setting(key=QUORUM_SETTING, value=str(value)))
             session.commit()
+        freshness.confirm(ctx, "time-quorum", "", intent)
     return value
 
 
@@ -110,21 +135,31 @@ def clock_status(ctx: Context) -> ClockStatus:
     newest: datetime | None = None
     ahead_seq = 0
     confirmations: list[Entry] = []
+    changes = freshness.LoggedChanges()
+    quorum_change: Entry | None = None
     for entry in ctx.audit_log.entries():
+        changes.see(entry)
+        if entry.action == "time-quorum":
+            quorum_change = entry
         if newest is None or entry.at > newest:
             newest = entry.at
         if entry.at > now + TOLERANCE:
             ahead_seq = entry.seq
         if entry.action == "time-confirm":
             confirmations.append(entry)
-    needed = quorum(ctx)
+    needed = quorum(ctx, changes)
     counted: list[str] = []
     completed: datetime | None = None
     after = [c for c in confirmations if c.seq > ahead_seq] if ahead_seq else []
     if after and ctx.audit_log.verify(lambda name: _public_key(ctx, name)).ok:
         policy = active_policy(ctx)
+        if quorum_change is not None and not _may(ctx, policy, quorum_change, "change-policy"):
+            # Set by someone the policy does not allow to govern: never let it lower the bar.
+            needed = max(needed, DEFAULT_QUORUM)
         for confirmation in after:
-            if confirmation.actor not in counted and _may_confirm(ctx, policy, confirmation):
+            if confirmation.actor not in counted and _may(
+                ctx, policy, confirmation, "confirm-time"
+            ):
                 counted.append(confirmation.actor)
                 if len(counted) == needed:
                     completed = confirmation.at
@@ -185,13 +220,14 @@ def confirm_time(ctx: Context) -> ClockStatus:
     return clock_status(ctx)
 
 
-def _may_confirm(ctx: Context, policy: ActivePolicy, entry: Entry) -> bool:
+def _may(ctx: Context, policy: ActivePolicy, entry: Entry, action: str) -> bool:
+    """Whether the policy allows the entry's actor `action` at the entry's time."""
     record = ctx.roster.members.get(entry.actor)
     if record is None or not record.active:
         return False
     request = Request(
         Principal(record.name, record.roles),
-        "confirm-time",
+        action,
         Resource.vault(ctx.vault_id),
         entry.at,
     )
