@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -10,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import Session
 
 from tests.vaults import PASSPHRASES, TestVault, make_vault
@@ -340,3 +343,33 @@ def test_a_clock_guard_quorum_never_logged_is_refused(pristine: TestVault, tmp_p
     _write_quorum(test_vault, "1")
     with pytest.raises(IntegrityError, match="quorum"), test_vault.open() as vault:
         vault.clock_status()
+
+
+def _archived_key() -> str:
+    public = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    der = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return f"s2017._domainkey.example.org v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}\n"
+
+
+def test_a_dkim_archive_written_into_vault_db_directly_is_refused(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    """Whoever controls the archive decides what "pass" means: it must be the one imported."""
+    test_vault = _copy(pristine, tmp_path)
+    archived = _archived_key()
+    with test_vault.open() as vault:
+        vault.import_dkim_keys(archived)
+        vault.check_mail()
+    forged = archived.replace("example.org", "campaign.example")
+    with test_vault.open() as vault, Session(vault._ctx.db) as session:
+        session.merge(Setting(key="dkim_keys", value=forged))
+        session.commit()
+
+    result = test_vault.cli("check", "--json")
+    assert result.returncode == 4, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert any("DKIM key archive is not the archive the last import logged" in p for p in problems)
+    rechecked = test_vault.cli("dkim", "check")
+    assert rechecked.returncode == 4, rechecked.stderr

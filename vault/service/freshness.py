@@ -7,8 +7,9 @@ signed, and its head is anchored by exported checkpoints — so the last logged 
 embargo and of each document's status is what the databases must hold.
 
 Every such change is logged before it is made (`embargo-set`, `embargo-lift`, `mark`: the
-*intent*; so is a change of the clock guard's quorum, `time-quorum`), and once the database
-holds it a second entry confirms it (`recorded`, naming the
+*intent*; so are changes of the clock guard's quorum, `time-quorum`, and of the DKIM key
+archive, `dkim-import`, with the archive's digest), and once the database holds it a second
+entry confirms it (`recorded`, naming the
 intent's seq and action). So a database that disagrees with the log is:
 
 - **rolled back or altered** when the log confirms the change was recorded: damage;
@@ -26,6 +27,7 @@ The cross-check reads the log once (`LoggedChanges.see` per entry, fed by the ca
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -44,6 +46,7 @@ from vault.service.context import Context, OpenCollection
 RECORDED = "recorded"
 UNVERIFIED = "unverified"
 QUORUM_SETTING = "time_confirm_quorum"
+DKIM_SETTING = "dkim_keys"
 
 K = TypeVar("K", tuple[str, str], str)
 
@@ -64,6 +67,7 @@ class LoggedChanges:
     embargoes: dict[tuple[str, str], Logged] = field(default_factory=dict)
     marks: dict[str, Logged] = field(default_factory=dict)
     quorum: Logged | None = None  # the clock guard's quorum (`time-quorum`)
+    dkim: Logged | None = None  # the SHA-256 of the DKIM key archive (`dkim-import`)
 
     def see(self, entry: Entry) -> None:
         """Take one audit entry into account (entries must come in log order)."""
@@ -79,10 +83,15 @@ class LoggedChanges:
             self.marks[entry.target] = Logged(entry.seq, status if isinstance(status, str) else "")
         elif entry.action == "time-quorum":
             self.quorum = Logged(entry.seq, str(details.get("quorum")))
+        elif entry.action == "dkim-import":
+            digest = details.get("digest")
+            self.dkim = Logged(entry.seq, digest if isinstance(digest, str) else None)
         elif entry.action == RECORDED:
             of, kind, seq = details.get("of"), details.get("kind"), details.get("seq")
             if of == "time-quorum" and self.quorum is not None and self.quorum.seq == seq:
                 self.quorum = replace(self.quorum, recorded=True)
+            elif of == "dkim-import" and self.dkim is not None and self.dkim.seq == seq:
+                self.dkim = replace(self.dkim, recorded=True)
             elif of == "mark":
                 self._confirm(self.marks, entry.target, seq)
             elif of in ("embargo-set", "embargo-lift") and isinstance(kind, str):
@@ -209,6 +218,29 @@ def quorum_disagreement(stored: str | None, changes: LoggedChanges) -> Disagreem
     )
 
 
+def dkim_digest(archive_text: str) -> str:
+    """What a `dkim-import` entry records of the archive it leaves: its SHA-256."""
+    return hashlib.sha256(archive_text.encode()).hexdigest()
+
+
+def dkim_disagreement(ctx: Context, changes: LoggedChanges) -> Disagreement | None:
+    """The DKIM key archive in `vault.db` against the digest its last import logged.
+
+    Imports logged before digests were recorded cannot be compared and are taken as they are.
+    """
+    with Session(ctx.db) as session:
+        row = session.get(Setting, DKIM_SETTING)
+    where = "vault.db: the DKIM key archive"
+    logged = changes.dkim
+    if logged is None:
+        if row is None or not row.value:
+            return None
+        return Disagreement(where, "is not in the audit log (vault.db was altered)", True)
+    if logged.value is None or (row is not None and dkim_digest(row.value) == logged.value):
+        return None
+    return _disagreement(where, "is not the archive the last import logged", logged)
+
+
 def check_all(ctx: Context, changes: LoggedChanges) -> list[Disagreement]:
     """Every embargo, and the statuses in every catalog this member holds.
 
@@ -221,6 +253,8 @@ def check_all(ctx: Context, changes: LoggedChanges) -> list[Disagreement]:
             row = session.get(Setting, QUORUM_SETTING)
         quorum = quorum_disagreement(None if row is None else row.value, changes)
         found += [quorum] if quorum else []
+        dkim = dkim_disagreement(ctx, changes)
+        found += [dkim] if dkim else []
     for cid in ctx.collection_ids():
         with suppress(VaultError, SQLAlchemyError):
             if ctx.holds(cid):
