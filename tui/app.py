@@ -31,6 +31,7 @@ from tui.screens.embargo import EmbargoScreen
 from tui.screens.releases import ReleasesScreen
 from tui.screens.unlock import UnlockScreen
 from tui.session import VaultSession
+from tui.widgets.plain_input import TextRefused
 from vault.clock import Clock, SystemClock
 from vault.service import Vault
 
@@ -134,6 +135,14 @@ class VaultApp(App[None]):
         if isinstance(event, events.InputEvent):
             self.last_input = self.clock.now()
         await super().on_event(event)
+
+    def on_text_refused(self, _: TextRefused) -> None:
+        """A field refused pasted or typed control characters: say so."""
+        self.notify(
+            "control and format characters cannot be typed or pasted here",
+            severity="warning",
+            markup=False,
+        )
 
     def on_unmount(self) -> None:
         if self.session is not None:

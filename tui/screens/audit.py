@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Input, Static
 from tui.host import session
 from tui.messages.audit import AuditLine, AuditLoaded, AuditVerified, Verdict
 from tui.screens.base import VaultScreen
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.safe import shown
 from tui.widgets.table import Column, VirtualTable
 
@@ -56,7 +57,7 @@ class AuditScreen(VaultScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="filter  (/)", id="audit-filter", compact=True)
+        yield PlainInput(placeholder="filter  (/)", id="audit-filter", compact=True)
         yield Static("loading…", id="audit-count", markup=False)
         yield Static("", id="audit-verdict", markup=False)
         yield EntryTable(COLUMNS, key=lambda e: e.key, empty="no entries", id="audit")

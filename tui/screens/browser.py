@@ -35,6 +35,7 @@ from textual.worker import get_current_worker
 from tui.host import session, vault_app
 from tui.messages.loading import ContainersLoaded, DocumentsLoaded, SearchDone
 from tui.screens.base import VaultScreen, describe
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.review_sections import holding
 from tui.widgets.safe import shown
 from tui.widgets.safe_tree import ContainerTable
@@ -121,8 +122,8 @@ class BrowserScreen(VaultScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="browser-filters"):
-            yield Input(placeholder="name  (/)", id="name-filter", compact=True)
-            yield Input(placeholder="search text  (s)", id="search", compact=True)
+            yield PlainInput(placeholder="name  (/)", id="name-filter", compact=True)
+            yield PlainInput(placeholder="search text  (s)", id="search", compact=True)
             yield Select(
                 [(s, s) for s in STATUSES], prompt="any status", id="status-filter", compact=True
             )

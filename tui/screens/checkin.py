@@ -36,6 +36,7 @@ from tui.host import session, vault_app
 from tui.messages.checkin import CheckInFailed, CheckInFinished, CheckInProgress
 from tui.messages.loading import CollectionsLoaded
 from tui.screens.base import VaultScreen, describe
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.receipt import ReceiptView
 from tui.widgets.safe import safe_text, shown
 from tui.widgets.safe_tree import SafeDirectoryTree
@@ -72,7 +73,7 @@ class CheckInScreen(VaultScreen):
             for label, field in (("Paths", "paths"), ("Source", "source"), ("Medium", "medium")):
                 with Horizontal(classes="field"):
                     yield Label(label)
-                    yield Input(id=field, compact=True, placeholder=PLACEHOLDERS[field])
+                    yield PlainInput(id=field, compact=True, placeholder=PLACEHOLDERS[field])
             with Horizontal(classes="field"):
                 yield Label("Collection")
                 yield Select[str]([], prompt="choose a collection", id="collection", compact=True)

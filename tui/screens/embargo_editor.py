@@ -24,7 +24,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
@@ -34,29 +33,9 @@ from tui.messages.embargo import Change, EmbargoChanged, EmbargoRow
 from tui.screens.base import describe
 from tui.screens.embargo_time import Assessment, Zone, assess
 from tui.session import SessionLocked
+from tui.widgets.plain_input import PlainInput, TextRefused
 from tui.widgets.safe import safe_text
 from vault.service.embargo import MAX_REASON
-
-
-class PlainInput(Input):
-    """An input that refuses control and format characters, typed or pasted.
-
-    `Input` draws its value as it is, so an escape sequence pasted into it would reach the
-    terminal; every insertion passes through `replace`, which refuses such text whole.
-    """
-
-    class Refused(Message):
-        """Text holding control or format characters was refused."""
-
-    def replace(self, text: str, start: int, end: int) -> None:
-        if text.isprintable():
-            super().replace(text, start, end)
-        else:
-            self.restricted()
-
-    def restricted(self) -> None:
-        super().restricted()
-        self.post_message(self.Refused())
 
 
 @dataclass(frozen=True)
@@ -222,9 +201,10 @@ class EmbargoEditor(ModalScreen[Change | None]):
         self.query_one("#embargo-save", Button).disabled = problem or self.saving
         self.refresh_bindings()
 
-    @on(PlainInput.Refused)
-    def refused(self) -> None:
-        """Say why typed or pasted text did not go in."""
+    @on(TextRefused)
+    def refused(self, event: TextRefused) -> None:
+        """Say why typed or pasted text did not go in (here, rather than as a notification)."""
+        event.stop()
         self.notice = "control and format characters cannot be typed or pasted here"
         self.recheck()
 

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui.host import vault_app
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.safe import safe_text
 
 
@@ -45,7 +46,7 @@ class MarkScreen(ModalScreen[MarkChoice | None]):
             yield Label(Text.assemble("Mark ", safe_text(self.document_name, "bold")))
             yield Label(Text(f"now {self.current}; choose the new status:"))
             yield OptionList(*(Option(Text(s), id=s) for s in self.allowed), id="mark-status")
-            yield Input(placeholder="note: why (optional)", id="mark-note")
+            yield PlainInput(placeholder="note: why (optional)", id="mark-note")
             with Horizontal(id="mark-buttons"):
                 yield Button("Mark", variant="primary", id="mark-ok")
                 yield Button("Cancel", id="mark-cancel")

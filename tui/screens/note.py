@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, TextArea
 
 from tui.host import vault_app
+from tui.widgets.plain_input import PlainTextArea
 from tui.widgets.safe import safe_text
 
 
@@ -32,7 +33,7 @@ class NoteScreen(ModalScreen[str | None]):
         with Vertical(id="note-box", classes="dialog"):
             yield Label(Text.assemble("Note on ", safe_text(self.document_name, "bold")))
             yield Label(Text("notes are signed with your name and kept for good"))
-            yield TextArea(id="note-text", tab_behavior="focus")
+            yield PlainTextArea(id="note-text", tab_behavior="focus")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add note", variant="primary", id="note-ok")
                 yield Button("Cancel", id="note-cancel")

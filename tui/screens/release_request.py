@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from tui.host import vault_app
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.safe import safe_text, shown
 from vault.errors import VaultError
 from vault.service import Vault
@@ -65,7 +66,7 @@ class NewRequestScreen(ModalScreen[RequestDraft | None]):
             for label, field in FIELDS:
                 with Horizontal(classes="release-field"):
                     yield Label(label)
-                    yield Input(
+                    yield PlainInput(
                         DEFAULTS.get(field, ""),
                         placeholder=PLACEHOLDERS[field],
                         id=f"request-{field}",

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
 from tui.host import vault_app
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.safe import safe_text
 
 DESTINATION = "~/publish"
@@ -46,7 +47,9 @@ class RunScreen(ModalScreen[Path | None]):
                 Text("The bundle is written into this folder; anyone can verify it there."),
                 classes="run-line",
             )
-            yield Input(self.destination, placeholder="destination folder", id="run-destination")
+            yield PlainInput(
+                self.destination, placeholder="destination folder", id="run-destination"
+            )
             yield Static("", id="run-message", markup=False)
         yield Footer()
 

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label
 
 from tui.host import vault_app
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.safe import safe_text
 
 
@@ -53,8 +54,8 @@ class TagsScreen(ModalScreen[TagChange | None]):
         with Vertical(id="tags-box", classes="dialog"):
             yield Label(Text.assemble("Tags of ", safe_text(self.document_name, "bold")))
             yield Label(Text.assemble("now: ", now), id="tags-now")
-            yield Input(placeholder="add: finance, source-a", id="tags-add")
-            yield Input(placeholder="remove", id="tags-remove")
+            yield PlainInput(placeholder="add: finance, source-a", id="tags-add")
+            yield PlainInput(placeholder="remove", id="tags-remove")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="tags-ok")
                 yield Button("Cancel", id="tags-cancel")

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Label, Static
 from tui.host import vault_app
 from tui.messages.loading import Unlocked, UnlockFailed
 from tui.screens.base import VaultScreen, describe
+from tui.widgets.plain_input import PlainInput
 from tui.widgets.safe import safe_text
 from vault.errors import BadCredentials
 from vault.service import Vault
@@ -36,7 +37,7 @@ class UnlockScreen(VaultScreen):
         with Vertical(id="unlock-box"):
             yield Label("Embargo Vault", id="unlock-title")
             yield Static(safe_text(str(app.vault_dir)), id="unlock-vault")
-            yield Input(self.member, placeholder="member name", id="member")
+            yield PlainInput(self.member, placeholder="member name", id="member")
             yield Input(placeholder="passphrase", password=True, id="passphrase")
             yield Static(Text(self.notice), id="unlock-message")
         yield Footer()
