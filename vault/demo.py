@@ -1,9 +1,11 @@
 """`vault demo`: a demo vault holding a small synthetic "campaign leak" it makes itself.
 
-Members alice (admin, editor-in-chief), bob (reporter) and carol (legal) with fixed demo
-passphrases; a collection of e-mails, a spreadsheet, a PDF and a memo, one document marked as
-forged, under an embargo that lifts two days after the demo is built (Europe/Paris: the polls
-close). Everything is generated here: no real correspondence is used.
+Members alice (admin, editor-in-chief), bob (reporter), carol (legal) and dave (editor) with
+fixed demo passphrases; a collection of e-mails (one DKIM-signed, one altered after signing), a
+spreadsheet, PDFs and a memo, one document marked as forged, two that check-in flags (a PDF with
+script, a script whose name a right-to-left override disguises), under an embargo that lifts two
+days after the demo is built (Europe/Paris: the polls close), and dave's release request waiting
+for alice's and carol's approval. Everything is generated here: no real correspondence is used.
 """
 
 from __future__ import annotations
@@ -149,6 +151,10 @@ def _write_leak(root: Path) -> None:
     (root / "accounts" / "transfer-order.txt").write_text(
         "TRANSFER ORDER 2017-0412\nAmount: 2,000,000 EUR\nTo: Bahamas holding\nSigned: treasurer\n"
     )
+    # What check-in must flag: a PDF that runs script when opened, and a shell script whose
+    # name a right-to-left override makes read as "paymentexe.txt".
+    (root / "accounts" / "invoice-0513.pdf").write_bytes(_pdf("Invoice 0513", active=True))
+    (root / "mail" / "payment\u202etxt.exe").write_text("#!/bin/sh\necho 'opened'\n")
 
 
 _MAILS = [
@@ -164,10 +170,12 @@ _MAILS = [
 _CSV = "donor,amount,date\nA. Martin,7500,2017-04-02\nB. Durand,4600,2017-04-11\n"
 
 
-def _pdf(text: str) -> bytes:
+def _pdf(text: str, *, active: bool = False) -> bytes:
+    """A one-page PDF; `active` adds an OpenAction that would run (harmless) JavaScript."""
     stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    action = b" /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >>" if active else b""
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R%s >>" % action,
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",

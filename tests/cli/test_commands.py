@@ -236,3 +236,5 @@ def test_demo_json(tmp_path: Path) -> None:
     docs = json.loads(listing.stdout)
     assert len(docs) == data["documents"] >= 7
     assert any(d["status"] == "forged" for d in docs)
+    flags = {flag for d in docs for flag in d["flags"]}
+    assert {"pdf-active", "executable", "bidi-override"} <= flags
