@@ -81,6 +81,17 @@ def test_wrong_passphrase_exits_5_without_traceback(test_vault: TestVault, tmp_p
     assert b"vault: hint:" in result.stderr
 
 
+def test_an_endless_passphrase_file_is_refused_after_a_bounded_read(
+    test_vault: TestVault,
+) -> None:
+    result = run_cli(
+        "--vault", str(test_vault.path), "--as", "bob", "--passphrase-file", "/dev/zero", "ls"
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(b"vault: error: the passphrase file holds more than 4096")
+    assert b"Traceback" not in result.stderr
+
+
 def test_unknown_member_exits_5(test_vault: TestVault) -> None:
     result = run_cli(
         "--vault",

@@ -96,13 +96,23 @@ def open_vault(state: dict[str, Any]) -> Vault:
     return vault
 
 
+PASSPHRASE_FILE_LIMIT = 4096
+
+
 def read_passphrase(path: Path | None, prompt: str, *, confirm: bool = False) -> bytes:
     """A passphrase from a file (one trailing newline dropped) or a hidden prompt."""
     if path is not None:
         try:
-            text = path.read_bytes()
+            # Bounded: the file may be a pipe (`<(pass show …)`), or by mistake /dev/zero.
+            with path.open("rb") as source:
+                text = source.read(PASSPHRASE_FILE_LIMIT + 1)
         except OSError as exc:
             raise UsageError(f"cannot read passphrase file: {exc.strerror}") from None
+        if len(text) > PASSPHRASE_FILE_LIMIT:
+            raise UsageError(
+                f"the passphrase file holds more than {PASSPHRASE_FILE_LIMIT} bytes",
+                hint="it should hold the passphrase alone",
+            )
         text = text.removesuffix(b"\n").removesuffix(b"\r")
     elif sys.stdin.isatty():
         text = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True).encode()
