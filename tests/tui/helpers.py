@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -12,10 +13,12 @@ from typing import Any, ParamSpec
 from rich.console import Console
 from textual.app import App
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tests.vaults import PASSPHRASES
 from tui.app import VaultApp
@@ -85,16 +88,65 @@ def on_top(app: App[Any], screen: Screen[Any]) -> bool:
     return app.screen is screen
 
 
-async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
-    """Let every worker finish and every message they posted be handled.
+async def settle(app: App[Any], pilot: Pilot[Any], *, rounds: int = 100) -> None:
+    """Let every worker finish and every message they posted be handled, however long it takes.
 
-    A directory tree's loader waits for work forever, so it is left out.
+    One step may start the next (a worker's message opens a screen whose mount starts another
+    worker), so this goes on until a round finds no worker running and no message waiting, twice
+    in a row. A worker that failed or was cancelled counts as finished: the app reports its
+    failure itself. A directory tree's loader waits for work forever, so it is left out. Fails
+    if the app is still busy after `rounds` rounds.
     """
-    for _ in range(3):
-        busy = [worker for worker in app.workers if worker.group != "_loader"]
+    quiet = 0
+    for _ in range(rounds):
+        busy = _busy(app)
         if busy:
-            await app.workers.wait_for_complete(busy)
+            await asyncio.gather(*(_ended(worker) for worker in busy))
         await pilot.pause()
+        quiet = 0 if busy or _queued(app) else quiet + 1
+        if quiet == 2:
+            return
+    raise AssertionError(
+        f"the app is still busy after {rounds} rounds: workers {_busy(app)}, "
+        f"messages waiting for {[node for node in _nodes(app) if node.message_queue_size]}"
+    )
+
+
+async def until(
+    app: App[Any], pilot: Pilot[Any], check: Callable[[], object], what: str, rounds: int = 100
+) -> None:
+    """Settle the app until `check()` is true; fail saying `what` was awaited if it never is.
+
+    For a change that comes from the app's timers or from outside it (a message posted to it),
+    which no worker stands for.
+    """
+    for _ in range(rounds):
+        if check():
+            return
+        await settle(app, pilot)
+    if not check():
+        raise AssertionError(f"still waiting, after {rounds} rounds, for {what}")
+
+
+def _busy(app: App[Any]) -> list[Worker[Any]]:
+    return [worker for worker in app.workers if worker.group != "_loader"]
+
+
+async def _ended(worker: Worker[Any]) -> None:
+    """Wait for a worker to end, whether it succeeds, fails or is cancelled."""
+    with contextlib.suppress(WorkerFailed, WorkerCancelled):
+        await worker.wait()
+
+
+def _nodes(app: App[Any]) -> list[MessagePump]:
+    """The app and every widget of every screen it holds."""
+    screens = app.screen_stack
+    return [app, *(node for screen in screens for node in screen.walk_children(with_self=True))]
+
+
+def _queued(app: App[Any]) -> bool:
+    """Whether a message waits to be handled anywhere in the app."""
+    return any(node.message_queue_size for node in _nodes(app))
 
 
 async def resize(pilot: Pilot[Any], size: tuple[int, int]) -> None:
