@@ -6,6 +6,8 @@ a control or format character (`tui.widgets.plain_input`) and the app says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import events
 from textual.notifications import Notification
 from textual.widget import Widget
@@ -55,11 +57,12 @@ async def test_a_hostile_paste_is_refused_in_every_screen_and_said(
     async with drive(app, notices=notices) as pilot:
         fields_are_plain(app)
         await unlock(app, pilot)
-        for opener in (
+        openers: list[Callable[[], object]] = [
             lambda: app.open_collection("leak"),
             lambda: app.open_check_in("leak"),
             app.action_audit,
-        ):
+        ]
+        for opener in openers:
             opener()
             await settle(app, pilot)
             fields_are_plain(app)
