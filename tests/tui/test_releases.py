@@ -386,3 +386,30 @@ async def test_what_the_policies_refuse_is_greyed_out_with_their_reason(
         await pilot.press("n", "a")
         await pilot.pause()
         assert on_top(app, screen)  # neither dialog opens
+
+
+@pilot_test
+async def test_run_is_greyed_out_with_the_policy_reason_for_a_member_who_may_not_run(
+    tv: TestVault, clock: FixedClock, request_id: str
+) -> None:
+    for member in ("alice", "carol"):
+        with Vault.open(tv.path, member, SECRETS[member], clock=clock) as vault:
+            vault.approve_release(request_id)
+    clock.advance(WAIT + timedelta(seconds=1))
+
+    app = VaultApp(tv.path, "carol", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock_as(app, pilot, "carol")
+        screen = await open_queue(app, pilot)
+        current = screen.table.current
+        assert current is not None
+        assert current.status == "due"
+        assert screen.check_action("run", ()) is None  # legal approves; it does not run
+        assert f"{request_id[:8]} cannot run: " in screen_text(app)
+        assert "run-release" in screen_text(app)
+
+    app = VaultApp(tv.path, "dave", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock_as(app, pilot, "dave")
+        screen = await open_queue(app, pilot)
+        assert screen.check_action("run", ()) is True

@@ -7,9 +7,9 @@ approve or run a request (`approve_refusal`, `run_refusal`), which requests wait
 which are due or soonest. A collection the member does not hold cannot be named to `explain`, so
 for its requests the policies are left to the service, which asks them when the member acts.
 
-`run-release` is not asked here: its rules count approvals that only the service verifies, so
-run is offered exactly when the service says a request is due, and refused by the service if
-the member may not run it.
+For a request the service says is due, the queue also holds the policies' `run-release`
+decision for the member (`Vault.explain_run`, with the approvals the service verified), so Run
+is greyed out, with the reason, for a member the policies would refuse.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class ReleaseQueue:
     names: Mapping[str, str]  # collection id -> name, for the collections the member holds
     approve: Mapping[str, Decision]  # collection id -> `approve-release` decision
     request: Mapping[str, Decision]  # collection name -> `request-release` decision
+    run: Mapping[str, Decision]  # request id -> `run-release` decision, for due requests
 
     @classmethod
     def fetch(cls, vault: Vault) -> ReleaseQueue:
@@ -79,7 +80,8 @@ class ReleaseQueue:
             if any(v.collection == c.cid for v in views)
         }
         request = {c.name: vault.explain("request-release", on=c.cid) for c in held}
-        return cls(vault.member, views, names, approve, request)
+        run = {v.id: vault.explain_run(v.id) for v in views if v.status == "due"}
+        return cls(vault.member, views, names, approve, request, run)
 
     def collection(self, view: ReleaseView) -> str:
         """The request's collection by name, or by a short id if the member does not hold it."""
@@ -103,9 +105,10 @@ class ReleaseQueue:
         return None
 
     def run_refusal(self, view: ReleaseView) -> str | None:
-        """Why this request cannot run now, or None if the service says it is due."""
+        """Why this request cannot run now, or None if it is due and the member may run it."""
         if view.status == "due":
-            return None
+            decision = self.run.get(view.id)
+            return first_line(decision) if decision is not None and not decision.allowed else None
         if view.status == "waiting for embargo":
             return f"not yet: it may run from {local_time(view.not_before)}"
         if view.status == "pending approvals":

@@ -379,6 +379,10 @@ class Vault:
         """Every release request with its status."""
         return release_flow.list_releases(self._ctx)
 
+    def explain_run(self, ref: str) -> Decision:
+        """The policies' decision on running a request now, with its verified approvals."""
+        return release_flow.run_decision(self._ctx, ref)
+
     def due_releases(self) -> list[str]:
         """Ids of requests that may run now."""
         return release_flow.due(self._ctx)

@@ -29,6 +29,7 @@ from vault.audit import Checkpoint
 from vault.catalog.models import Document, Intake, Occurrence
 from vault.catalog.releases import ApprovalRow, ReleaseRow
 from vault.errors import IntegrityError, NotFound, Refused, UsageError, VaultError
+from vault.policy import Decision
 from vault.release import sshsig
 from vault.release.bundle import BundleContents, BundleFile, PublicMember, write_bundle
 from vault.release.request import ReleaseRequest
@@ -272,6 +273,27 @@ def run(ctx: Context, ref: str, destination: Path, *, recipient: str | None = No
         _set_state(ctx, row.id, state="released", ran_at=now, ran_by=ctx.member, bundle=str(path))
         ctx.audit("release-done", row.id, {"bundle": path.name, "late": late})
     return path
+
+
+def run_decision(ctx: Context, ref: str) -> Decision:
+    """The policies' `run-release` decision for the acting member on a request, as `run` asks it.
+
+    The approvals counted are the verified ones `run` would count; the embargoes are those in
+    force now. It decides nothing else `run` checks (the clock guard, freshness, expiry).
+    """
+    row = _row(ctx, ref)
+    request = _verified_request(ctx, row)
+    approvers, counts = _counted_approvals(ctx, row, request)
+    return active_policy(ctx).engine.decide(
+        policy_request(
+            ctx,
+            "run-release",
+            collection_cid=request.collection,
+            approvals=counts,
+            approvers=len(approvers),
+            is_requester=request.requester == ctx.member,
+        )
+    )
 
 
 def due(ctx: Context) -> list[str]:
