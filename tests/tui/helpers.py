@@ -25,6 +25,7 @@ from tui.app import VaultApp
 
 P = ParamSpec("P")
 SIZES = [(100, 30), (80, 24)]
+NOTICE_KEPT = 24 * 3600.0  # seconds: longer than any test
 
 
 def pilot_test(test: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
@@ -49,11 +50,15 @@ async def drive(
 
     Pass `notices` to collect every notification instead (a test that expects an error), and
     `hook` to see every message as it is handled.
+
+    Notifications stay on screen until the test ends: one that went after five seconds of real
+    time would make what the screen shows depend on how fast the machine ran the test.
     """
     seen: list[Notification] = [] if notices is None else notices
 
     def record(message: Message) -> None:
         if isinstance(message, Notify):
+            message.notification.timeout = NOTICE_KEPT  # before the app shows it
             seen.append(message.notification)
         if hook is not None:
             hook(message)
@@ -115,17 +120,16 @@ async def settle(app: App[Any], pilot: Pilot[Any], *, rounds: int = 100) -> None
 async def until(
     app: App[Any], pilot: Pilot[Any], check: Callable[[], object], what: str, rounds: int = 100
 ) -> None:
-    """Settle the app until `check()` is true; fail saying `what` was awaited if it never is.
+    """Settle the app, again until `check()` is true; fail saying `what` was awaited if it never is.
 
     For a change that comes from the app's timers or from outside it (a message posted to it),
     which no worker stands for.
     """
     for _ in range(rounds):
+        await settle(app, pilot)
         if check():
             return
-        await settle(app, pilot)
-    if not check():
-        raise AssertionError(f"still waiting, after {rounds} rounds, for {what}")
+    raise AssertionError(f"still waiting, after {rounds} rounds, for {what}")
 
 
 def _busy(app: App[Any]) -> list[Worker[Any]]:
@@ -150,9 +154,13 @@ def _queued(app: App[Any]) -> bool:
 
 
 async def resize(pilot: Pilot[Any], size: tuple[int, int]) -> None:
-    """Resize the terminal and let the screen lay itself out again."""
+    """Resize the terminal and let the screen lay itself out again.
+
+    The app takes a new size on a timer of its own, which no message waiting stands for.
+    """
+    app = pilot.app
     await pilot.resize_terminal(*size)
-    await pilot.pause()
+    await until(app, pilot, lambda: app.screen.size == size, f"the screen to be {size}")
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
