@@ -32,10 +32,12 @@ async def test_audit_viewer_lists_filters_and_verifies(tv: TestVault, clock: Fix
 
         await pilot.press("slash")
         await type_text(pilot, "checkin")
+        await settle(app, pilot)
         assert {line.action for line in screen.table.shown_rows()} == {"checkin", "checkin-done"}
 
         await pilot.press("enter")  # from the filter box to the table
         await pilot.press("enter")  # one entry in full
+        await settle(app, pilot)
         assert "checkin-done" in screen_text(app)
         await pilot.press("v")
         await settle(app, pilot)
@@ -44,4 +46,5 @@ async def test_audit_viewer_lists_filters_and_verifies(tv: TestVault, clock: Fix
         assert "Verify" in text.splitlines()[-1]
 
         await pilot.press("escape")
+        await settle(app, pilot)
         assert isinstance(app.screen, DashboardScreen)

@@ -71,18 +71,23 @@ async def test_browse_filter_as_you_type_and_open(tv: TestVault, clock: FixedClo
 
         await pilot.press("slash")
         await type_text(pilot, "memo")
+        await settle(app, pilot)
         assert [d.name for d in screen.table.shown_rows()] == ["memo.txt"]
         assert "1 of 5 documents" in screen_text(app)
         await type_text(pilot, "x")
+        await settle(app, pilot)
         assert screen.table.shown_rows() == []
         assert "no documents" in screen_text(app)
         await pilot.press(*["backspace"] * 5)
+        await settle(app, pilot)
         assert screen.table.count == 5
         await type_text(pilot, "EVIL")  # case does not matter
+        await settle(app, pilot)
         [evil] = screen.table.shown_rows()
         assert evil.name == as_stored(EVIL)
 
         await pilot.press("enter")  # from the filter box to the table
+        await settle(app, pilot)
         assert screen.table.has_focus
         await pilot.press("enter")  # open the document
         await settle(app, pilot)

@@ -75,6 +75,7 @@ async def test_search_as_you_type_shows_ranked_hits_with_snippets(
         assert not screen.table.display
 
         await pilot.press("enter")  # from the search box to the hits
+        await settle(app, pilot)
         assert screen.hits.has_focus
         await pilot.press("enter")  # open the hit
         await settle(app, pilot)
@@ -135,7 +136,7 @@ async def test_tree_shows_an_archive_holding_its_members(
 
         tree.cursor = top.index("box.zip")
         await pilot.press("space")  # open the archive
-        await pilot.pause()
+        await settle(app, pilot)
         lines = tree.shown_rows()
         inside = [line.doc.name for line in lines if line.path == (by_name["box.zip"].oid,)]
         assert sorted(inside) == ["alpha.txt", "beta.txt"]
@@ -144,8 +145,10 @@ async def test_tree_shows_an_archive_holding_its_members(
         assert "▾ box.zip" in text
         assert "alpha.txt" in text
         await pilot.press("left")  # close it again, and open it once more
+        await settle(app, pilot)
         assert len(tree.shown_rows()) == len(top)
         await pilot.press("right")
+        await settle(app, pilot)
         assert len(tree.shown_rows()) == len(top) + 2
 
         await pilot.press("down", "enter")  # open the first member

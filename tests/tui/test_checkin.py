@@ -79,6 +79,7 @@ async def test_check_in_shows_progress_and_the_receipt(
         await settle(app, pilot)
         assert isinstance(app.screen, DocumentScreen)
         await pilot.press("escape")
+        await settle(app, pilot)
         assert on_top(app, screen)
 
     with tv.open() as vault:
@@ -118,6 +119,7 @@ async def test_cancel_stops_a_long_check_in_and_says_so(
         screen = check_in_screen(app)
         screen.query_one("#tree").focus()
         await pilot.press("down", "p")  # pick `many` in the tree, by keyboard
+        await settle(app, pilot)
         assert screen.picked == [many]
         await pilot.press("ctrl+s")
         await settle(app, pilot)

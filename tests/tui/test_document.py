@@ -55,6 +55,7 @@ async def test_document_shows_metadata_flags_and_provenance(
         for size in SIZES:
             await resize(pilot, size)
             await pilot.press("home")
+            await settle(app, pilot)
             upper = screen_text(app)
             assert len(upper.splitlines()) == size[1]
             assert SHOWN in upper
@@ -63,7 +64,7 @@ async def test_document_shows_metadata_flags_and_provenance(
             for binding in ("Back", "Mark status", "Lock"):
                 assert binding in upper.splitlines()[-1]
             await pilot.press("end")  # the rest of the document, by keyboard
-            await pilot.pause()
+            await settle(app, pilot)
             bottom = screen_text(app)
             assert "a program or script" in upper + bottom  # the flag, explained
             assert "Provenance" in bottom
@@ -71,7 +72,7 @@ async def test_document_shows_metadata_flags_and_provenance(
             assert f"dump/{SHOWN}" in bottom
 
         await pilot.press("m")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, MarkScreen)
         await pilot.press("escape")  # leaves the status as it was
         await settle(app, pilot)
@@ -101,13 +102,14 @@ async def test_marking_changes_the_status(
         status = "unverified"
         for _ in range(2):  # two steps, e.g. unverified → in-review → a verdict
             await pilot.press("m")
-            await pilot.pause()
+            await settle(app, pilot)
             dialog = app.screen
             assert isinstance(dialog, MarkScreen)
             assert dialog.allowed == moves(status)
             options = dialog.query_one(OptionList)
             options.focus()
             await pilot.press("end", "enter")  # the last move listed, then on to the note
+            await settle(app, pilot)
             assert dialog.query_one("#mark-note", Input).has_focus
             await type_text(pilot, "two sources disagree")
             await pilot.press("enter")
@@ -145,5 +147,5 @@ async def test_mark_is_greyed_out_when_the_policies_refuse(
         assert screen.check_action("mark", ()) is None
         assert "you may not mark this document" in screen_text(app)
         await pilot.press("m")
-        await pilot.pause()
+        await settle(app, pilot)
         assert on_top(app, screen)  # no dialog

@@ -96,10 +96,10 @@ async def test_preview_of_mail_and_text_and_dkim_evidence(
         open_document(app, stored["budget.eml"].oid)
         await settle(app, pilot)
         await pilot.press("end")
-        await pilot.pause()
+        await settle(app, pilot)
         text = screen_text(app)
         await pilot.press("home")
-        await pilot.pause()
+        await settle(app, pilot)
         text += screen_text(app)
         for line in ("From: treasurer@campaign.example", "Subject: Budget"):
             assert line in text  # the headers
@@ -110,11 +110,12 @@ async def test_preview_of_mail_and_text_and_dkim_evidence(
         assert DKIM_MEANING["no-signature"][:40] in text
 
         await pilot.press("escape")
+        await settle(app, pilot)
         open_document(app, stored["memo.txt"].oid)
         await settle(app, pilot)
         text = screen_text(app)
         await pilot.press("end")
-        await pilot.pause()
+        await settle(app, pilot)
         text += screen_text(app)
         assert "Internal memo: not for distribution." in text
         assert "decoded as" in text
@@ -138,7 +139,7 @@ async def test_dkim_evidence_of_a_signed_mail_and_its_altered_copy(
             [section] = [s for s in screen.sections if s.border_title == "DKIM evidence"]
             assert section.display
             screen.query_one("#document").scroll_to_widget(section, animate=False, top=True)
-            await pilot.pause()
+            await settle(app, pilot)
             text = screen_text(app)
             assert f"result  {result}" in text
             assert DKIM_MEANING[result][:40] in text
@@ -161,7 +162,7 @@ async def test_add_a_note_and_change_tags_through_the_dialogs(
         assert "no notes and no status changes yet" in screen_text(app) + whole(screen)
 
         await pilot.press("n")
-        await pilot.pause()
+        await settle(app, pilot)
         dialog = app.screen
         assert isinstance(dialog, NoteScreen)
         assert dialog.query_one(TextArea).has_focus
@@ -173,7 +174,7 @@ async def test_add_a_note_and_change_tags_through_the_dialogs(
         assert on_top(app, screen)
 
         await pilot.press("t")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, TagsScreen)
         await type_text(pilot, "finance source-a")
         await pilot.press("enter", "enter")  # on to the remove box, then save
@@ -183,7 +184,7 @@ async def test_add_a_note_and_change_tags_through_the_dialogs(
         assert screen.bundle.detail.document.tags == ("finance", "source-a")
 
         await pilot.press("t")
-        await pilot.pause()
+        await settle(app, pilot)
         tags = app.screen
         assert isinstance(tags, TagsScreen)
         assert tags.tags == ("finance", "source-a")
@@ -217,7 +218,7 @@ async def test_escape_leaves_notes_and_tags_as_they_were(
         await settle(app, pilot)
         for key in ("n", "t"):
             await pilot.press(key)
-            await pilot.pause()
+            await settle(app, pilot)
             await type_text(pilot, "dropped")
             await pilot.press("escape")
             await settle(app, pilot)
@@ -245,7 +246,7 @@ async def test_legal_sees_mark_notes_and_tags_greyed_out_with_the_reason(
         assert "you may not mark this document, add notes or tag it: no policy permits it" in text
         for key in ("m", "n", "t"):
             await pilot.press(key)
-            await pilot.pause()
+            await settle(app, pilot)
             assert on_top(app, screen)  # no dialog
 
 
@@ -293,6 +294,7 @@ async def test_embargo_lift_time_in_its_zone(
         assert "polls close Sunday" in text
 
         await pilot.press("escape")
+        await settle(app, pilot)
         open_document(app, memo.oid)
         await settle(app, pilot)
         text = screen_text(app)

@@ -68,7 +68,7 @@ async def retype(app: VaultApp, pilot: Pilot[None], name: str, text: str) -> Non
     box.value = ""
     box.focus()
     await type_text(pilot, text)
-    await pilot.pause()
+    await settle(app, pilot)
 
 
 async def open_screen(
@@ -93,7 +93,7 @@ async def test_set_extend_and_lift_through_the_editor(tv: TestVault, clock: Fixe
         assert "no embargo on what you hold" in screen_text(app)
 
         await pilot.press("s")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, EmbargoEditor)
         assert field(app, "zone").value == "Asia/Tokyo"  # the workstation's zone
         assert field(app, "date").has_focus
@@ -103,7 +103,7 @@ async def test_set_extend_and_lift_through_the_editor(tv: TestVault, clock: Fixe
         await retype(app, pilot, "zone", "Europe/Par")
         assert "unknown time zone `Europe/Par`" in screen_text(app)
         await type_text(pilot, "is")
-        await pilot.pause()
+        await settle(app, pilot)
         text = screen_text(app)
         assert "2027-05-07 18:00 UTC" in text
         assert "2027-05-07 20:00 CEST (UTC+02:00) Europe/Paris" in text
@@ -119,7 +119,7 @@ async def test_set_extend_and_lift_through_the_editor(tv: TestVault, clock: Fixe
         assert "2027-05-08 03:00" in screen_text(app)  # the "here" column and pane
 
         await pilot.press("e")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, EmbargoEditor)
         assert (field(app, "date").value, field(app, "time").value) == ("2027-05-07", "20:00")
         assert field(app, "zone").value == "Europe/Paris"
@@ -136,13 +136,13 @@ async def test_set_extend_and_lift_through_the_editor(tv: TestVault, clock: Fixe
         assert row.view.reason == "polls close; electoral silence law"
 
         await pilot.press("l")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, LiftConfirm)
         await pilot.press("escape")  # Keep
         await settle(app, pilot)
         assert len(screen.table.shown_rows()) == 1
         await pilot.press("l")
-        await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("y")
         await settle(app, pilot)
         assert on_top(app, screen)
@@ -170,7 +170,7 @@ async def test_times_that_name_no_single_future_instant_keep_save_disabled(
         await unlock(app, pilot)
         await open_screen(app, pilot)
         await pilot.press("s")
-        await pilot.pause()
+        await settle(app, pilot)
         await retype(app, pilot, "zone", "Europe/Paris")
         await retype(app, pilot, "reason", "polls close")
         await retype(app, pilot, "time", "02:30")
@@ -233,7 +233,7 @@ async def test_a_reporter_sees_set_extend_and_lift_greyed_out_with_the_reason(
             assert binding in text.splitlines()[-1]  # greyed out, still in the footer
         for key in ("s", "e", "l", "enter"):
             await pilot.press(key)
-            await pilot.pause()
+            await settle(app, pilot)
             assert on_top(app, screen)
 
         await pilot.press("ctrl+l")  # locking drops what the screen read
@@ -286,7 +286,7 @@ async def test_dashboard_counts_down_without_reading_again_and_opens_the_editor(
 
         clock.advance(timedelta(minutes=61))
         panel.tick(clock.now())
-        await pilot.pause()
+        await settle(app, pilot)
         assert "2 d 2 h 29 min" in screen_text(app)
         assert len(loads) == read  # the countdown moved without asking the vault
 
@@ -299,7 +299,7 @@ async def test_dashboard_counts_down_without_reading_again_and_opens_the_editor(
         assert "2 d 2 h 29 min" in screen_text(app)
         clock.advance(timedelta(minutes=1))
         screen.tick()
-        await pilot.pause()
+        await settle(app, pilot)
         assert "2 d 2 h 28 min" in screen_text(app)
 
 
@@ -323,13 +323,13 @@ async def test_vault_text_is_shown_escaped(
         assert "\u202e" not in text
 
         await pilot.press("e")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, EmbargoEditor)
         assert f"Change the embargo on {SHOWN}" in screen_text(app)
         reason = field(app, "reason")
         reason.focus()
         reason.post_message(events.Paste("quiet \x1b[2J until \u202etxt"))
-        await pilot.pause()
+        await settle(app, pilot)
         assert reason.value == "[bold]loud"  # the paste was refused whole
         text = screen_text(app)
         assert "control and format characters cannot be typed or pasted here" in text
@@ -366,14 +366,14 @@ async def test_the_screen_and_editor_fit_at_every_size(tv: TestVault, clock: Fix
             assert "lifts in" in text
 
             await pilot.press("s")
-            await pilot.pause()
+            await settle(app, pilot)
             text = screen_text(app)
             for words in ("Set an embargo", "Target", "Reason", "Save", "Cancel"):
                 assert words in text
             assert field(app, "zone").value == "Europe/Paris"  # the row's embargo's zone
             assert "Save" in text.splitlines()[-1]
             await pilot.press("escape")
-            await pilot.pause()
+            await settle(app, pilot)
             assert on_top(app, screen)
 
 
@@ -401,7 +401,7 @@ async def test_the_service_refusing_a_save_is_shown_and_keeps_the_fields(
         assert "you may not lift this embargo: refused: dave (editor)" in screen_text(app)
 
         await pilot.press("e")
-        await pilot.pause()
+        await settle(app, pilot)
         editor = app.screen
         assert isinstance(editor, EmbargoEditor)
         await retype(app, pilot, "time", "18:00")  # earlier: a partial lift

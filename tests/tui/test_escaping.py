@@ -64,7 +64,7 @@ async def test_browser_document_and_dialog_show_names_escaped(
         assert text.count(SHOWN) >= 2  # the header and the name field
 
         await pilot.press("m")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, MarkScreen)
         assert f"Mark {SHOWN}" in assert_safe(app)
 
@@ -85,28 +85,29 @@ async def test_preview_and_notes_of_hostile_material_stay_text(
         seen = assert_safe(app)
         for _ in range(3):  # down through the preview and the notes, by keyboard
             await pilot.press("pagedown")
-            await pilot.pause()
+            await settle(app, pilot)
             seen += assert_safe(app)
         assert "#!/bin/sh" in seen  # the script's text, never run
         assert "echo hi" in seen
         assert "looks like \\x1b[31m red\\u202e [bold]noted[/bold]" in seen
 
         await pilot.press("n")  # the note and tag dialogs name the document escaped too
-        await pilot.pause()
+        await settle(app, pilot)
         assert f"Note on {SHOWN}" in assert_safe(app)
         await pilot.press("escape", "t")
-        await pilot.pause()
+        await settle(app, pilot)
         assert f"Tags of {SHOWN}" in assert_safe(app)
         await pilot.press("escape")
         await settle(app, pilot)
 
         await pilot.press("escape")
+        await settle(app, pilot)
         markup = stored[MARKUP].oid
         app.open_document(markup)
         await settle(app, pilot)
         seen = assert_safe(app)
         await pilot.press("end")
-        await pilot.pause()
+        await settle(app, pilot)
         seen += assert_safe(app)
         assert "shouting" in seen
         assert MARKUP in seen

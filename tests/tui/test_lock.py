@@ -57,6 +57,7 @@ async def test_idle_time_locks(tv: TestVault, clock: FixedClock) -> None:
         assert app.session is not None
 
         await pilot.press("down")  # a key resets the idle time
+        await settle(app, pilot)
         clock.advance(timedelta(seconds=119))
         await app.lock_if_idle()
         assert app.session is not None
@@ -80,7 +81,7 @@ async def test_palette_runs_the_main_actions(tv: TestVault, clock: FixedClock) -
     app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
     async with drive(app, (100, 30)) as pilot:
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await settle(app, pilot)
         app.screen.query_one(Input).focus()
         await type_text(pilot, "lock")
         await settle(app, pilot)
@@ -95,7 +96,7 @@ async def test_palette_runs_the_main_actions(tv: TestVault, clock: FixedClock) -
         await pilot.press("escape")
         for query, screen_type in (("audit", AuditScreen), ("open collection leak", BrowserScreen)):
             await pilot.press("ctrl+p")
-            await pilot.pause()
+            await settle(app, pilot)
             assert isinstance(app.screen, CommandPalette)
             await type_text(pilot, query)
             await settle(app, pilot)

@@ -112,7 +112,7 @@ async def test_the_panels_show_a_pending_request_to_an_approver_not_to_its_reque
         assert panel.table.shown_rows() == []
         assert dashboard.query_one(DueReleasesPanel).table.shown_rows() == []  # not approved
         panel.table.focus()
-        await pilot.pause()
+        await settle(app, pilot)
         text = screen_text(app)
         assert "nothing waits for your approval" in text
         assert "no release is due or waiting for its time" in text
@@ -128,7 +128,7 @@ async def test_the_panels_show_a_pending_request_to_an_approver_not_to_its_reque
         for size in SIZES:
             await resize(pilot, size)
             panel.table.focus()
-            await pilot.pause()
+            await settle(app, pilot)
             text = assert_escaped(app, shown=SHOWN if size == SIZES[0] else "after the")
             assert "Waiting for your approval" in text
             assert request_id[:8] in text
@@ -157,7 +157,7 @@ async def test_a_request_made_in_the_dialog_is_signed_with_its_times(
         screen = await open_queue(app, pilot)
         assert screen.check_action("new", ()) is True
         await pilot.press("n")
-        await pilot.pause()
+        await settle(app, pilot)
         dialog = app.screen
         assert isinstance(dialog, NewRequestScreen)
         assert dialog.query_one("#request-collection", Select).value == "leak"  # the only one
@@ -165,14 +165,15 @@ async def test_a_request_made_in_the_dialog_is_signed_with_its_times(
         await type_text(pilot, "polls close")
         await pilot.press("enter")  # on to the time
         await type_text(pilot, local)
+        await settle(app, pilot)
         dialog.query_one("#request-zone", Input).value = "Mars/Olympus"
-        await pilot.pause()
+        await settle(app, pilot)
         assert "Mars/Olympus" in screen_text(app)  # the line under the fields says what is wrong
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(app, pilot)
         assert on_top(app, dialog)  # nothing is signed with a time that cannot be read
         dialog.query_one("#request-zone", Input).value = "Europe/Paris"
-        await pilot.pause()
+        await settle(app, pilot)
         utc = later.replace(second=0, microsecond=0).astimezone(UTC)
         assert f"not before {utc.strftime('%Y-%m-%d %H:%M')} UTC" in screen_text(app)
         for binding in ("Cancel", "Request"):
@@ -218,6 +219,7 @@ async def test_a_request_is_reviewed_in_full_at_every_size(
         for size in SIZES:
             await resize(pilot, size)
             await pilot.press("home")
+            await settle(app, pilot)
             text = assert_escaped(app)
             assert f"Release request {request_id} · pending approvals" in text
             assert "dave (editor)" in text
@@ -227,7 +229,7 @@ async def test_a_request_is_reviewed_in_full_at_every_size(
             for binding in BINDINGS:
                 assert binding in text.splitlines()[-1]
             await pilot.press("end")
-            await pilot.pause()
+            await settle(app, pilot)
             bottom = screen_text(app)
             assert "documents (5)" in text + bottom
             memo = next(d for d in stored.values() if d.name.endswith("memo.txt"))
@@ -235,7 +237,7 @@ async def test_a_request_is_reviewed_in_full_at_every_size(
             at = next(i for i, line in enumerate(lines) if line.startswith(f"   {memo.name} "))
             assert lines[at + 1].startswith(f"     {memo.oid}")  # its name, then its id
         await pilot.press("escape")  # back to the list, not off the screen
-        await pilot.pause()
+        await settle(app, pilot)
         assert on_top(app, screen)
         assert not screen.reviewing
 
@@ -258,7 +260,7 @@ async def test_approving_asks_for_the_passphrase_and_the_release_runs_once_due(
         assert screen.check_action("approve", ()) is True
         assert screen.check_action("run", ()) is None  # approvals are missing
         await pilot.press("a")
-        await pilot.pause()
+        await settle(app, pilot)
         dialog = await approve(app, pilot, b"not alice's passphrase")
         assert on_top(app, dialog)
         assert "wrong passphrase — try again" in screen_text(app)
@@ -283,7 +285,7 @@ async def test_approving_asks_for_the_passphrase_and_the_release_runs_once_due(
         ]
         screen = await open_queue(app, pilot)
         await pilot.press("a")
-        await pilot.pause()
+        await settle(app, pilot)
         await approve(app, pilot, PASSPHRASES["carol"])
         assert on_top(app, screen)
         current = screen.table.current
@@ -304,18 +306,18 @@ async def test_approving_asks_for_the_passphrase_and_the_release_runs_once_due(
         due.table.focus()
         clock.advance(timedelta(hours=1))
         due.tick(clock.now())
-        await pilot.pause()
+        await settle(app, pilot)
         assert "in 1 h 0 min" in screen_text(app)  # the panel's countdown, moved on by tick
         screen = await open_queue(app, pilot)
         assert screen.check_action("run", ()) is None
         assert f"{request_id[:8]} cannot run: not yet: it may run from" in screen_text(app)
         await pilot.press("x")
-        await pilot.pause()
+        await settle(app, pilot)
         assert on_top(app, screen)  # greyed out: no dialog
 
         clock.advance(WAIT - timedelta(hours=1, minutes=10))
         screen.tick()
-        await pilot.pause()
+        await settle(app, pilot)
         assert "in 10 min 0 s" in screen_text(app)  # the countdown follows the clock
         clock.advance(timedelta(minutes=10, seconds=1))
         screen.tick()  # the time came: the queue is read again, without asking
@@ -323,7 +325,7 @@ async def test_approving_asks_for_the_passphrase_and_the_release_runs_once_due(
         assert screen.check_action("run", ()) is True
         assert "cannot run" not in screen_text(app)
         await pilot.press("x")
-        await pilot.pause()
+        await settle(app, pilot)
         asking = app.screen
         assert isinstance(asking, RunScreen)
         destination = asking.query_one("#run-destination", Input)
@@ -357,11 +359,11 @@ async def test_a_hostile_reason_shows_escaped_in_the_queue_and_the_dialogs(
         await settle(app, pilot)
         assert_escaped(app)
         await pilot.press("a")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ApproveScreen)
         assert_escaped(app)
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ReleasesScreen)
 
 
@@ -384,7 +386,7 @@ async def test_what_the_policies_refuse_is_greyed_out_with_their_reason(
         for binding in BINDINGS:
             assert binding in text.splitlines()[-1]  # shown, greyed out
         await pilot.press("n", "a")
-        await pilot.pause()
+        await settle(app, pilot)
         assert on_top(app, screen)  # neither dialog opens
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from tests.tui.helpers import drive, pilot_test, screen_text, type_text
+from tests.tui.helpers import drive, pilot_test, screen_text, settle, type_text
 from tests.tui.synthetic import documents
 from tui.app import VaultApp
 from tui.screens.browser import BrowserScreen
@@ -24,21 +24,24 @@ async def test_browser_with_100k_rows(tmp_path: Path) -> None:
         screen = BrowserScreen("bench", autoload=False)
         await app.push_screen(screen)
         screen.show_documents(rows)
-        await pilot.pause()
+        await settle(app, pilot)
         text = screen_text(app)
         assert "100,000 of 100,000 documents" in text
         assert "doc-000000.pdf" in text
         assert "doc-099999.pdf" not in text
 
         await pilot.press("end")
+        await settle(app, pilot)
         assert screen.table.current is rows[-1]
         text = screen_text(app)
         assert "doc-099999.pdf" in text
         await pilot.press("pageup", "up", "home")
+        await settle(app, pilot)
         assert screen.table.current is rows[0]
 
         await pilot.press("slash")
         await type_text(pilot, "9999")
+        await settle(app, pilot)
         names = [d.name for d in screen.table.shown_rows()]
         assert names == [f"doc-{n:06}.pdf" for n in range(100_000) if "9999" in f"{n:06}"]
         assert f"{len(names)} of 100,000 documents" in screen_text(app)
@@ -53,7 +56,7 @@ async def test_names_the_service_did_not_escape_are_escaped_by_the_table(tmp_pat
         screen = BrowserScreen("bench", autoload=False)
         await app.push_screen(screen)
         screen.show_documents(rows)
-        await pilot.pause()
+        await settle(app, pilot)
         text = screen_text(app)
         assert "a\\x1b[2J\\u202eb.exe" in text
         assert "[b]x[/b]" in text
@@ -76,15 +79,18 @@ async def test_tree_of_containers_with_100k_rows(tmp_path: Path) -> None:
         screen.show_documents(rows)
         screen.placed = placed
         await pilot.press("v")
+        await settle(app, pilot)
         tree = screen.containers
         assert tree.count == 100_000 - 2
         text = screen_text(app)
         assert "▸ doc-000000.pdf  · holds 2" in text
         assert "1 container" in text
         await pilot.press("space")
+        await settle(app, pilot)
         assert tree.count == 100_000
         assert [line.doc for line in tree.shown_rows()[1:3]] == rows[1:3]
         await pilot.press("end")
+        await settle(app, pilot)
         current = tree.current
         assert current is not None
         assert current.doc is rows[-1]

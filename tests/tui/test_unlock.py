@@ -18,7 +18,7 @@ async def test_wrong_passphrase_and_unknown_member_then_unlock(
 ) -> None:
     app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
     async with drive(app, (100, 30)) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, UnlockScreen)
         member = screen.query_one("#member", Input)
@@ -40,6 +40,7 @@ async def test_wrong_passphrase_and_unknown_member_then_unlock(
         member.focus()
         await type_text(pilot, "mallory")
         await pilot.press("enter")  # on to the passphrase
+        await settle(app, pilot)
         assert passphrase.has_focus
         await type_text(pilot, "whatever")
         await pilot.press("enter")
