@@ -73,11 +73,12 @@ class Change:
 
 
 class EmbargoesLoaded(Message):
-    """The embargo editor's listing was read."""
+    """The embargo editor's listing was read (`read` numbers the reads, so a late one is seen)."""
 
-    def __init__(self, listing: EmbargoListing) -> None:
+    def __init__(self, listing: EmbargoListing, read: int = 0) -> None:
         super().__init__()
         self.listing = listing
+        self.read = read
 
 
 class EmbargoChanged(Message):

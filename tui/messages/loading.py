@@ -106,11 +106,15 @@ class Tagged(Message):
 
 
 class PanelData(Message):
-    """Data a dashboard panel fetched in its worker, for the panel to show."""
+    """Data a dashboard panel fetched in its worker, for the panel to show.
 
-    def __init__(self, data: object) -> None:
+    `read` numbers the panel's reads, so the answer to one overtaken by a newer read is seen.
+    """
+
+    def __init__(self, data: object, read: int = 0) -> None:
         super().__init__()
         self.data = data
+        self.read = read
 
 
 class CollectionsLoaded(Message):

@@ -180,19 +180,21 @@ class ReleaseDetail:
 
 
 class QueueLoaded(Message):
-    """The release queue, read in a worker."""
+    """The release queue, read in a worker (`read` numbers the reads, so a late one is seen)."""
 
-    def __init__(self, queue: ReleaseQueue) -> None:
+    def __init__(self, queue: ReleaseQueue, read: int = 0) -> None:
         super().__init__()
         self.queue = queue
+        self.read = read
 
 
 class DetailLoaded(Message):
-    """One request in full, read in a worker."""
+    """One request in full, read in a worker (`read` numbers the reads, so a late one is seen)."""
 
-    def __init__(self, detail: ReleaseDetail) -> None:
+    def __init__(self, detail: ReleaseDetail, read: int = 0) -> None:
         super().__init__()
         self.detail = detail
+        self.read = read
 
 
 class RequestMade(Message):

@@ -74,6 +74,7 @@ class DashboardScreen(VaultScreen):
 
     def forget(self) -> None:
         for panel in self.panels:
+            panel.drop_reads()
             panel.forget()
 
     def action_check_in(self) -> None:

@@ -87,6 +87,7 @@ class EmbargoScreen(VaultScreen):
         self.listing: EmbargoListing | None = None
         self.workstation = workstation_zone()
         self.now = datetime.min.replace(tzinfo=UTC)
+        self.reads = 0  # reads started: one overtaken by a newer read must not show its answer
         here = self.workstation
         self.columns: list[Column[EmbargoRow]] = [
             Column("target", lambda r: shown(r.label), weight=2),
@@ -123,10 +124,11 @@ class EmbargoScreen(VaultScreen):
     # Loading
     def action_reload(self) -> None:
         """Read the embargoes and the policies' decisions again."""
-        self._load(self.target)
+        self.reads += 1
+        self._load(self.target, self.reads)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="embargoes")
-    def _load(self, target: str | None) -> None:
+    def _load(self, target: str | None, read: int) -> None:
         with session(self).use() as vault:
             views = vault.embargoes(target)
             collections = tuple(c.name for c in vault.collections())
@@ -140,14 +142,18 @@ class EmbargoScreen(VaultScreen):
                 {ref: decide(vault, "set-embargo", ref) for ref in refs},
                 {ref: decide(vault, "lift-embargo", ref) for ref in refs},
             )
-        self.post_message(EmbargoesLoaded(EmbargoListing(tuple(rows), collections, permissions)))
+        listing = EmbargoListing(tuple(rows), collections, permissions)
+        self.post_message(EmbargoesLoaded(listing, read))
 
     def on_embargoes_loaded(self, message: EmbargoesLoaded) -> None:
+        if message.read != self.reads:
+            return  # a newer read is under way (or the vault was locked)
         self.listing = message.listing
         self.table.set_rows(message.listing.rows)
         self._moved()
 
     def forget(self) -> None:
+        self.reads += 1
         self.listing = None
         self.table.clear()
         self._moved()

@@ -62,6 +62,10 @@ class ReleasesScreen(VaultScreen):
         self.queue: ReleaseQueue | None = None
         self.now = datetime.min.replace(tzinfo=UTC)
         self.busy = False
+        # Reads started, of the queue and of the request in full: a read overtaken by a newer
+        # one (its worker cancelled, its thread still running) must not show its older answer.
+        self.queue_reads = 0
+        self.detail_reads = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -136,15 +140,18 @@ class ReleasesScreen(VaultScreen):
     # Loading
     def action_reload(self) -> None:
         """Read the queue again."""
-        self._load()
+        self.queue_reads += 1
+        self._load(self.queue_reads)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="release-queue")
-    def _load(self) -> None:
+    def _load(self, read: int) -> None:
         with session(self).use() as vault:
             queue = ReleaseQueue.fetch(vault)
-        self.post_message(QueueLoaded(queue))
+        self.post_message(QueueLoaded(queue, read))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
+        if message.read != self.queue_reads:
+            return  # a newer read is under way (or the vault was locked)
         current = self.table.current
         self.queue = message.queue
         views = list(message.queue.views)
@@ -170,15 +177,18 @@ class ReleasesScreen(VaultScreen):
         if chosen is None or self.queue is None:
             return
         held = chosen.collection in self.queue.names
-        self._review(chosen.id, self.queue.collection(chosen) if held else None)
+        self.detail_reads += 1
+        self._review(chosen.id, self.queue.collection(chosen) if held else None, self.detail_reads)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="release-detail")
-    def _review(self, ref: str, collection: str | None) -> None:
+    def _review(self, ref: str, collection: str | None, read: int) -> None:
         with session(self).use() as vault:
             detail = ReleaseDetail.fetch(vault, ref, collection)
-        self.post_message(DetailLoaded(detail))
+        self.post_message(DetailLoaded(detail, read))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
+        if message.read != self.detail_reads:
+            return  # another request was chosen since, the review was left, or the vault locked
         view = message.detail.view
         name = self.queue.collection(view) if self.queue is not None else view.collection
         self.detail.show(message.detail, name, self.now)
@@ -259,6 +269,7 @@ class ReleasesScreen(VaultScreen):
     def action_back(self) -> None:
         """Back to the list from a review; back to where the queue was opened from otherwise."""
         if self.reviewing:
+            self.detail_reads += 1  # a read still under way must not open the review again
             self.remove_class("-reviewing")
             self.detail.forget()
             self.table.focus()
@@ -347,6 +358,8 @@ class ReleasesScreen(VaultScreen):
         super().report(error)
 
     def forget(self) -> None:
+        self.queue_reads += 1
+        self.detail_reads += 1
         self.queue = None
         self.table.clear()
         self.detail.forget()

@@ -34,6 +34,7 @@ class DashboardPanel(Vertical, Generic[DataT]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="panel")
         self.border_title = self.TITLE
+        self.reads = 0  # reads started: one overtaken by a newer read must not show its answer
 
     def compose(self) -> ComposeResult:
         yield from self.compose_body()
@@ -60,16 +61,23 @@ class DashboardPanel(Vertical, Generic[DataT]):
     def reload(self) -> None:
         """Fetch the panel's data again."""
         self._problem("")
-        self._load()
+        self.reads += 1
+        self._load(self.reads)
+
+    def drop_reads(self) -> None:
+        """Show nothing of the reads under way (the vault is being locked)."""
+        self.reads += 1
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="panel")
-    def _load(self) -> None:
+    def _load(self, read: int) -> None:
         with session(self).use() as vault:
             data = self.fetch(vault)
-        self.post_message(PanelData(data))
+        self.post_message(PanelData(data, read))
 
     def on_panel_data(self, message: PanelData) -> None:
         message.stop()
+        if message.read != self.reads:
+            return  # a newer read is under way (or the vault was locked)
         self.show(cast(DataT, message.data))  # posted by _load with a DataT
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
