@@ -17,7 +17,7 @@ from textual.message_pump import MessagePump
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import DirectoryTree, Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from tests.vaults import PASSPHRASES
@@ -99,8 +99,9 @@ async def settle(app: App[Any], pilot: Pilot[Any], *, rounds: int = 100) -> None
     One step may start the next (a worker's message opens a screen whose mount starts another
     worker), so this goes on until a round finds no worker running and no message waiting, twice
     in a row. A worker that failed or was cancelled counts as finished: the app reports its
-    failure itself. A directory tree's loader waits for work forever, so it is left out. Fails
-    if the app is still busy after `rounds` rounds.
+    failure itself. A directory tree's loader waits for work forever, so it is left out (the
+    folders it has yet to list count instead). Fails if the app is still busy after `rounds`
+    rounds.
     """
     quiet = 0
     for _ in range(rounds):
@@ -149,8 +150,15 @@ def _nodes(app: App[Any]) -> list[MessagePump]:
 
 
 def _queued(app: App[Any]) -> bool:
-    """Whether a message waits to be handled anywhere in the app."""
-    return any(node.message_queue_size for node in _nodes(app))
+    """Whether a message waits to be handled anywhere in the app, or a folder to be listed.
+
+    A directory tree lists a folder through its own queue, which its loader empties only when it
+    gets to it.
+    """
+    return any(
+        node.message_queue_size or (isinstance(node, DirectoryTree) and node._load_queue.qsize())
+        for node in _nodes(app)
+    )
 
 
 async def resize(pilot: Pilot[Any], size: tuple[int, int]) -> None:
