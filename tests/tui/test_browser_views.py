@@ -8,6 +8,7 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from textual.message import Message
 
 from tests.tui.helpers import SIZES, drive, pilot_test, resize, screen_text, settle, unlock
@@ -15,6 +16,7 @@ from tests.tui.helpers import type_text as typed
 from tests.vaults import TestVault
 from tui.app import VaultApp
 from tui.messages.loading import SearchDone
+from tui.screens import browser
 from tui.screens.browser import BrowserScreen
 from tui.screens.document import DocumentScreen
 from vault.clock import FixedClock
@@ -54,7 +56,10 @@ def open_leak(app: VaultApp) -> BrowserScreen:
 
 @pilot_test
 async def test_search_as_you_type_shows_ranked_hits_with_snippets(
-    tv: TestVault, clock: FixedClock, stored: dict[str, DocumentView]
+    tv: TestVault,
+    clock: FixedClock,
+    stored: dict[str, DocumentView],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     searches = Searches()
     app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
@@ -64,9 +69,18 @@ async def test_search_as_you_type_shows_ranked_hits_with_snippets(
         await settle(app, pilot)
 
         await pilot.press("s")
-        await typed(pilot, "rally budget")
-        await searches.until("rally budget")
-        assert len(searches.queries) < len("rally budget")  # after pauses, not every keystroke
+        # How long the app waits for a pause in typing is real time, and a loaded machine can
+        # be slower than that between two keys: the wait is made longer than any test while
+        # most of the query is typed, so that no keystroke searches, then put back for the last.
+        delay = browser.SEARCH_DELAY
+        monkeypatch.setattr(browser, "SEARCH_DELAY", 3600.0)
+        await typed(pilot, "rally budge")
+        await settle(app, pilot)
+        assert searches.queries == []  # not on every keystroke
+        monkeypatch.setattr(browser, "SEARCH_DELAY", delay)
+        await typed(pilot, "t")
+        await searches.until("rally budget")  # once the member pauses
+        assert searches.queries == ["rally budget"]
         await settle(app, pilot)
         assert [h.document.oid for h in screen.hits.shown_rows()] == [stored["budget.eml"].oid]
         text = screen_text(app)
