@@ -183,6 +183,7 @@ def _key(ch: str) -> str:
 
 async def unlock(app: VaultApp, pilot: Pilot[Any], member: str = "alice") -> None:
     """Unlock through the unlock screen as a test member."""
+    await settle(app, pilot)  # the unlock screen shown, whatever came before
     app.screen.query_one("#member", Input).value = member
     field = app.screen.query_one("#passphrase", Input)
     field.focus()

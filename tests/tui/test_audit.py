@@ -31,11 +31,13 @@ async def test_audit_viewer_lists_filters_and_verifies(tv: TestVault, clock: Fix
         assert "audit-show" in text
 
         await pilot.press("slash")
+        await settle(app, pilot)
         await type_text(pilot, "checkin")
         await settle(app, pilot)
         assert {line.action for line in screen.table.shown_rows()} == {"checkin", "checkin-done"}
 
         await pilot.press("enter")  # from the filter box to the table
+        await settle(app, pilot)
         await pilot.press("enter")  # one entry in full
         await settle(app, pilot)
         assert "checkin-done" in screen_text(app)

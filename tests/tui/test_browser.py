@@ -70,6 +70,7 @@ async def test_browse_filter_as_you_type_and_open(tv: TestVault, clock: FixedClo
                 assert binding in lines[-1]
 
         await pilot.press("slash")
+        await settle(app, pilot)
         await type_text(pilot, "memo")
         await settle(app, pilot)
         assert [d.name for d in screen.table.shown_rows()] == ["memo.txt"]

@@ -99,6 +99,7 @@ async def test_search_as_you_type_shows_ranked_hits_with_snippets(
         await settle(app, pilot)
 
         await pilot.press("s")  # the box selects what it holds: typing replaces it
+        await settle(app, pilot)
         await typed(pilot, '"unclosed')
         await searches.until('"unclosed')
         await settle(app, pilot)

@@ -177,7 +177,9 @@ async def test_add_a_note_and_change_tags_through_the_dialogs(
         await settle(app, pilot)
         assert isinstance(app.screen, TagsScreen)
         await type_text(pilot, "finance source-a")
-        await pilot.press("enter", "enter")  # on to the remove box, then save
+        await pilot.press("enter")  # on to the remove box
+        await settle(app, pilot)
+        await pilot.press("enter")  # save
         await settle(app, pilot)
         assert on_top(app, screen)
         assert screen.bundle is not None
@@ -189,6 +191,7 @@ async def test_add_a_note_and_change_tags_through_the_dialogs(
         assert isinstance(tags, TagsScreen)
         assert tags.tags == ("finance", "source-a")
         await pilot.press("enter")  # nothing to add
+        await settle(app, pilot)
         await type_text(pilot, "finance")
         await pilot.press("enter")
         await settle(app, pilot)

@@ -99,6 +99,7 @@ async def test_set_extend_and_lift_through_the_editor(tv: TestVault, clock: Fixe
         assert field(app, "date").has_focus
         await type_text(pilot, "2027-05-07")
         await pilot.press("tab")
+        await settle(app, pilot)
         await type_text(pilot, "20:00")
         await retype(app, pilot, "zone", "Europe/Par")
         assert "unknown time zone `Europe/Par`" in screen_text(app)
@@ -389,6 +390,7 @@ async def test_the_service_refusing_a_save_is_shown_and_keeps_the_fields(
     app = VaultApp(tv.path, "dave", clock=clock, cursor_blink=False)
     notices: list[Notification] = []
     async with drive(app, SIZES[0], notices=notices) as pilot:
+        await settle(app, pilot)
         app.screen.query_one("#member", Input).value = "dave"
         secret = app.screen.query_one("#passphrase", Input)
         secret.value = "dave passphrase"

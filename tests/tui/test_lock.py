@@ -87,13 +87,16 @@ async def test_palette_runs_the_main_actions(tv: TestVault, clock: FixedClock) -
         await settle(app, pilot)
         assert "Lock the vault" not in screen_text(app)  # nothing to lock yet
         await pilot.press("escape")
+        await settle(app, pilot)
 
         await unlock(app, pilot)
         await pilot.press("ctrl+p")
+        await settle(app, pilot)
         await type_text(pilot, "hot")
         await settle(app, pilot)
         assert "Open collection: [bold red]hot[/] files" in screen_text(app)
         await pilot.press("escape")
+        await settle(app, pilot)
         for query, screen_type in (("audit", AuditScreen), ("open collection leak", BrowserScreen)):
             await pilot.press("ctrl+p")
             await settle(app, pilot)
@@ -108,6 +111,7 @@ async def test_palette_runs_the_main_actions(tv: TestVault, clock: FixedClock) -
         assert len(app.screen_stack) == 3  # switching collection went back to the dashboard
 
         await pilot.press("ctrl+p")
+        await settle(app, pilot)
         await type_text(pilot, "lock the")
         await settle(app, pilot)
         await pilot.press("enter")

@@ -60,6 +60,7 @@ def request_id(tv: TestVault, clock: FixedClock) -> str:
 
 async def unlock_as(app: VaultApp, pilot: Pilot[Any], member: str) -> None:
     """Unlock through the unlock screen as `member`."""
+    await settle(app, pilot)  # the unlock screen shown, whatever came before
     app.screen.query_one("#member", Input).value = member
     field = app.screen.query_one("#passphrase", Input)
     field.focus()
@@ -164,6 +165,7 @@ async def test_a_request_made_in_the_dialog_is_signed_with_its_times(
         assert dialog.query_one("#request-reason", Input).has_focus
         await type_text(pilot, "polls close")
         await pilot.press("enter")  # on to the time
+        await settle(app, pilot)
         await type_text(pilot, local)
         await settle(app, pilot)
         dialog.query_one("#request-zone", Input).value = "Mars/Olympus"

@@ -40,6 +40,7 @@ async def test_browser_with_100k_rows(tmp_path: Path) -> None:
         assert screen.table.current is rows[0]
 
         await pilot.press("slash")
+        await settle(app, pilot)
         await type_text(pilot, "9999")
         await settle(app, pilot)
         names = [d.name for d in screen.table.shown_rows()]
