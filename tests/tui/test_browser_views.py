@@ -193,7 +193,7 @@ async def test_embargo_lift_time_tags_and_footer_fit(
         vault.set_embargo("leak", until, zone="Europe/Paris", reason="polls close Sunday")
         vault.set_embargo(memo.oid, until + timedelta(days=1), zone="UTC", reason="a source")
         vault.tag(stored["ledger.csv"].oid, ["finance"])
-    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False, idle_timeout=0)
     async with drive(app, SIZES[0]) as pilot:
         await unlock(app, pilot)
         screen = open_leak(app)
@@ -213,3 +213,13 @@ async def test_embargo_lift_time_tags_and_footer_fit(
             for binding in FOOTER:
                 assert binding in lines[-1], (binding, lines[-1])
             assert ("palette" in lines[-1]) is (size[0] >= 90)
+
+        # The countdown follows the clock without listing again, until the embargo lifts.
+        clock.advance(timedelta(minutes=30))
+        screen._tick()
+        await settle(app, pilot)
+        assert "(lifts in 2 d 3 h)" in " ".join(screen_text(app).split())
+        clock.advance(timedelta(days=2, hours=3, minutes=5))
+        screen._tick()
+        await settle(app, pilot)
+        assert "embargo lifted 5 min ago" in " ".join(screen_text(app).split())

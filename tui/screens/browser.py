@@ -20,6 +20,7 @@ searched as you type.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -43,6 +44,7 @@ from tui.widgets.table import Column, VirtualTable
 from vault.errors import UsageError
 from vault.ingest.found_flags import ALL_FLAGS
 from vault.output import human_size
+from vault.policy.embargo import countdown
 from vault.service import DocumentView, EmbargoView, Filter, SearchHit
 from vault.service.review import STATUSES
 
@@ -84,13 +86,14 @@ def name_key(document: DocumentView) -> str:
     return shown(document.name)
 
 
-def lift_line(embargo: EmbargoView | None) -> str:
-    """The collection's embargo as the count line shows it ("" when there is none)."""
+def lift_line(embargo: EmbargoView | None, now: datetime) -> str:
+    """The collection's embargo as the count line shows it at `now` ("" when there is none)."""
     if embargo is None:
         return ""
-    if not embargo.holds:
-        return f"embargo {embargo.countdown} ({embargo.local})"
-    return f"embargoed until {embargo.local} ({embargo.countdown})"
+    until = datetime.fromisoformat(embargo.until_utc)
+    if now >= until:
+        return f"embargo {countdown(until, now)} ({embargo.local})"
+    return f"embargoed until {embargo.local} ({countdown(until, now)})"
 
 
 class BrowserScreen(VaultScreen):
@@ -168,6 +171,7 @@ class BrowserScreen(VaultScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.set_interval(1.0, self._tick)
         self._show_view()
         self.view.focus()
         if self.autoload:
@@ -237,6 +241,11 @@ class BrowserScreen(VaultScreen):
             self.containers.show_documents(self.table.shown_rows(), self.placed)
             self._count()
 
+    def _tick(self) -> None:
+        # The lift countdown follows the clock; nothing else on the count line changes alone.
+        if self.embargo is not None:
+            self._count()
+
     def _count(self) -> None:
         table = self.table
         if self.query_text:
@@ -248,7 +257,7 @@ class BrowserScreen(VaultScreen):
         text = shown(text)
         if self.own_embargoes:
             text += f" · {OWN_EMBARGO}{len(self.own_embargoes):,} with an embargo of their own"
-        lifts = lift_line(self.embargo)
+        lifts = lift_line(self.embargo, vault_app(self).clock.now())
         self.query_one("#browser-count", Static).update(
             Text(shown(lifts) + "\n" + text if lifts else text)
         )
