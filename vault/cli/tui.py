@@ -26,7 +26,7 @@ from vault.errors import UsageError
 )
 @pass_state
 def tui_command(state: dict[str, Any], idle_lock: float) -> None:
-    """Open the terminal app: unlock, browse, review, check in, read the audit log.
+    """Open the terminal app: browse, review, check in, embargoes, releases, the audit log.
 
     The app asks for the passphrase itself; --as only fills in the member name.
     """
