@@ -92,6 +92,7 @@ def _first_paint(path: Path, screen_class: type, feed: str) -> dict[str, float]:
     """
     from textual.app import App
 
+    from vault.clock import SystemClock
     from vault.service import Vault as Service
 
     params = inspect.signature(screen_class).parameters
@@ -100,8 +101,10 @@ def _first_paint(path: Path, screen_class: type, feed: str) -> dict[str, float]:
         kwargs["autoload"] = False
 
     class Host(App[None]):
+        # What a screen reads of the app it runs in (`tui.app.VaultApp`).
         cursor_blink = False
         session = None
+        clock = SystemClock()
 
     times: dict[str, float] = {}
 
