@@ -262,15 +262,22 @@ def check_all(ctx: Context, changes: LoggedChanges) -> list[Disagreement]:
     return found
 
 
-def require_fresh(ctx: Context, opened: OpenCollection, oids: Iterable[str]) -> None:
+def require_fresh(
+    ctx: Context, opened: OpenCollection, oids: Iterable[str], changes: LoggedChanges
+) -> None:
     """Refuse a release unless its embargoes and statuses are what the log says.
+
+    Args:
+        ctx: the unlocked vault.
+        opened: the released collection.
+        oids: the released documents.
+        changes: the log's changes, read by the caller's pass over it (the clock guard's).
 
     Raises:
         IntegrityError: a database was rolled back or altered past a confirmed change.
         Refused: a change was interrupted before its database held it.
     """
     wanted = list(oids)
-    changes = scan(ctx)
     targets = [("collection", opened.cid), *(("document", oid) for oid in wanted)]
     found = embargo_disagreements(ctx, changes, targets) + mark_disagreements(
         changes, opened, wanted

@@ -131,6 +131,11 @@ def clock_status(ctx: Context) -> ClockStatus:
         IntegrityError: the audit log is damaged.
         PolicyUnavailable: confirmations must be weighed and the policy set is unusable.
     """
+    return _read_clock(ctx)[0]
+
+
+def _read_clock(ctx: Context) -> tuple[ClockStatus, freshness.LoggedChanges]:
+    """The clock guard's state, and the log's changes as the same pass read them."""
     now = ctx.clock.now()
     newest: datetime | None = None
     ahead_seq = 0
@@ -163,19 +168,23 @@ def clock_status(ctx: Context) -> ClockStatus:
                 counted.append(confirmation.actor)
                 if len(counted) == needed:
                     completed = confirmation.at
-    return ClockStatus(now, newest, ahead_seq, tuple(sorted(counted)), needed, completed)
+    return ClockStatus(now, newest, ahead_seq, tuple(sorted(counted)), needed, completed), changes
 
 
-def require_clock(ctx: Context, *, action: str, target: str = "") -> ClockStatus:
+def require_clock(ctx: Context, *, action: str, target: str = "") -> freshness.LoggedChanges:
     """Refuse a time-dependent action when the clock has gone back behind the audit log.
 
     Call it before authorizing and auditing the action. The refusal is logged after it is decided.
+
+    Returns:
+        The log's changes as this check's pass read them, so a caller that cross-checks the
+        databases against the log (`freshness.require_fresh`) need not read it again.
 
     Raises:
         ClockRolledBack: (exit 3) the clock is behind an audit entry and too few members the
             policy allows to `confirm-time` have confirmed it since.
     """
-    status = clock_status(ctx)
+    status, changes = _read_clock(ctx)
     try:
         check_clock(
             status.now, status.newest, tolerance=TOLERANCE, confirmed_after=status.confirmed_after
@@ -203,7 +212,7 @@ def require_clock(ctx: Context, *, action: str, target: str = "") -> ClockStatus
                 f"{', '.join(status.confirmed_by) or 'none'})"
             ),
         ) from None
-    return status
+    return changes
 
 
 def confirm_time(ctx: Context) -> ClockStatus:

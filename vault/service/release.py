@@ -205,12 +205,12 @@ def run(ctx: Context, ref: str, destination: Path, *, recipient: str | None = No
     """
     row = _row(ctx, ref)
     request = _verified_request(ctx, row)
-    require_clock(ctx, action="run-release", target=row.id)
+    changes = require_clock(ctx, action="run-release", target=row.id)
     _require_open(ctx, row, request)
     opened = ctx.open_collection(request.collection)
     # The embargoes and statuses below come from databases that could be old copies: they must
-    # be what the audit log says they are.
-    freshness.require_fresh(ctx, opened, request.documents)
+    # be what the audit log says they are (as the clock guard's pass over it just read them).
+    freshness.require_fresh(ctx, opened, request.documents, changes)
     now = ctx.clock.now()
     due = max([request.not_before, *_embargoes(ctx, request.collection, request.documents)])
     if now < due:
