@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -37,6 +36,7 @@ from vault import canonical
 from vault.age import X25519Identity
 from vault.errors import BadCredentials, IntegrityError, UsageError
 from vault.keys.bounded import KEY_FILE_LIMIT, read_bounded
+from vault.keys.stretch import stretch
 from vault.store.atomic import write_atomic
 
 FORMAT = "embargo-vault member key v1"
@@ -253,14 +253,8 @@ def check_member_name(name: str) -> None:
 
 
 def _stretch(passphrase: bytes, salt: bytes, params: KdfParams) -> bytes:
-    return hash_secret_raw(
-        passphrase,
-        salt,
-        time_cost=params.passes,
-        memory_cost=params.memory_kib,
-        parallelism=params.lanes,
-        hash_len=32,
-        type=Type.ID,
+    return stretch(
+        passphrase, salt, memory_kib=params.memory_kib, passes=params.passes, lanes=params.lanes
     )
 
 

@@ -61,7 +61,7 @@ def no_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("Argon2 ran on parameters that should have been refused first")
 
-    monkeypatch.setattr(member, "hash_secret_raw", forbidden)
+    monkeypatch.setattr(member, "stretch", forbidden)
 
 
 def _edit(data: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
