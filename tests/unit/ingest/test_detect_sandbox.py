@@ -14,7 +14,9 @@ import os
 import resource
 import signal
 import stat
+import sys
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -245,3 +247,18 @@ def test_cancelled_future_is_skipped(unruly: Detector) -> None:
     assert skipped.cancel()
     assert_unknown(hang.result(timeout=30), "timed out")
     assert_text(unruly.detect(text_sample("after.txt")))
+
+
+def test_workers_do_not_run_the_parents_main_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The `vault` script imports the whole command line; spawn would run it in every worker.
+    marker = tmp_path / "ran"
+    script = tmp_path / "main_script.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    with Detector(workers=1) as detector:
+        assert detector.detect(text_sample("plain.txt")).mime == "text/plain"
+    assert not marker.exists()
