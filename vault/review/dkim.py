@@ -33,8 +33,7 @@ from typing import Final
 
 from vault.errors import UsageError
 from vault.review.dkim_keys import KeyArchive, parse_key_archive
-from vault.review.dkim_message import Body, MalformedMessage, split_message
-from vault.review.dkim_signature import DkimResult, DkimStatus, SignatureChecker
+from vault.review.dkim_result import DkimResult, DkimStatus
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -96,6 +95,10 @@ def _verify(message: bytes, archive: KeyArchive, now: datetime) -> DkimResult:
         return DkimResult(
             "error", None, None, f"message too large to verify ({len(message)} bytes; limit 64 MiB)"
         )
+    # dkimpy, and the dnspython it loads, only once a message is verified: not at every import.
+    from vault.review.dkim_message import Body, MalformedMessage, split_message
+    from vault.review.dkim_signature import SignatureChecker
+
     try:
         headers, raw_body = split_message(message)
     except MalformedMessage as exc:

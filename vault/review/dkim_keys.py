@@ -33,7 +33,6 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from dkim.crypto import parse_public_key
 
 from vault.errors import UsageError
 from vault.ingest.names import escape
@@ -104,6 +103,8 @@ def normalise_name(name: str) -> str:
 
 
 def _check_rsa(der: bytes) -> None:
+    from dkim.crypto import parse_public_key  # dkimpy loads dnspython: only an RSA key needs it
+
     try:
         ours = parse_public_key(der)
         theirs = load_der_public_key(der)

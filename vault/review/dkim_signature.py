@@ -26,9 +26,8 @@ import binascii
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, Literal
+from typing import Final
 
 import dkim
 from dkim.canonicalization import (
@@ -40,8 +39,7 @@ from dkim.util import InvalidTagValueList, parse_tag_value
 from vault.ingest.names import escape
 from vault.review.dkim_keys import KeyArchive, tag_list
 from vault.review.dkim_message import Body
-
-DkimStatus = Literal["pass", "fail", "body-altered", "key-missing", "no-signature", "error"]
+from vault.review.dkim_result import DkimResult, DkimStatus
 
 MIN_RSA_BITS: Final = 1024
 _MAX_SIGNATURE_BYTES: Final = 4096
@@ -58,23 +56,6 @@ _HASHES: Final = {b"rsa-sha256": "sha256", b"rsa-sha1": "sha1", b"ed25519-sha256
 
 # dkimpy logs what it rejects; the library never prints, so its records go nowhere.
 _SILENT = logging.Logger("vault.review.dkim.dkimpy", level=logging.CRITICAL + 1)
-
-
-@dataclass(frozen=True)
-class DkimResult:
-    """What the DKIM signatures on one message prove.
-
-    Attributes:
-        status: see `vault.review.dkim`.
-        domain: the signing domain (d=) of the signature reported, escaped; None if none was read.
-        selector: its selector (s=), escaped; None if none was read.
-        detail: a short explanation for a person, escaped.
-    """
-
-    status: DkimStatus
-    domain: str | None
-    selector: str | None
-    detail: str
 
 
 def show(value: bytes | None, limit: int = 255) -> str | None:

@@ -56,7 +56,6 @@ from vault.review.extract_protocol import EXTRACTION
 from vault.review.html_text import html_to_text
 from vault.review.kinds import Kind, kind_of
 from vault.review.office import OfficeRefused, office_text
-from vault.review.pdftext import pdf_text
 from vault.review.textdecode import decode_text
 from vault.review.xmltext import GENERIC, xml_text
 
@@ -145,6 +144,10 @@ def _xml(data: bytes, limit: int) -> Found:
 
 
 def _pdf(data: bytes, limit: int) -> Found:
+    # Imported in the worker only (its warm-up loads it): pypdf is the largest of the parsers,
+    # and the vault process, which imports this module for `Extractor`, never reads a PDF.
+    from vault.review.pdftext import pdf_text
+
     found = pdf_text(data, limit_chars=limit, budget=PDF_BUDGET_SECONDS)
     return found.text, found.error, found.truncated
 

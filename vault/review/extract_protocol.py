@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from vault.ingest import sandbox_protocol as proto
 from vault.ingest.detect_model import escape_text
 from vault.ingest.sandbox_codec import Codec
-from vault.review import extract_warmup
 from vault.review.cleantext import is_clean
 from vault.review.extract_model import (
     CRASHED,
@@ -122,6 +121,9 @@ class ExtractionCodec(Codec[Document, Extraction]):
 
     def prepare(self) -> None:
         """Import and exercise every parser and codec once (see `extract_warmup`)."""
+        # Imported here, in the worker: the parsers are never the vault process's to load.
+        from vault.review import extract_warmup
+
         extract_warmup.warm_up()
 
     def encode_batch(self, items: list[tuple[int, Document]]) -> bytes:

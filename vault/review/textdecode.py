@@ -19,8 +19,6 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
-import charset_normalizer
-
 DETECT_BYTES = 64 * 1024
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -115,6 +113,8 @@ def _guess(sample: bytes) -> str | None:
     least as coherently as the guess does. A short CJK text it cannot place at all is tried
     against the common CJK codecs.
     """
+    import charset_normalizer  # only text with no declared charset and no UTF-8 reading needs it
+
     best = charset_normalizer.from_bytes(sample).best()
     if best is not None and _WESTERN in best.could_be_from_charset:
         return _WESTERN  # the same text, under the name people know
