@@ -207,6 +207,12 @@ class Vault:
         """Documents of one or every readable collection, optionally filtered."""
         return reading.list_documents(self._ctx, collection, where)
 
+    def document_pages(
+        self, collection: str | None = None, where: Filter | None = None, *, first: int = 0
+    ) -> Iterator[list[DocumentView]]:
+        """`documents` in two pages, the first `first` before the rest is read (for screens)."""
+        return reading.document_pages(self._ctx, collection, where, first=first)
+
     def show(self, ref: str) -> DocumentDetail:
         """One document's metadata and provenance."""
         return reading.show(self._ctx, ref)
