@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Select
 
 from tests.tui.conftest import EVIL
@@ -17,6 +18,8 @@ from tests.tui.helpers import (
 )
 from tests.vaults import TestVault
 from tui.app import VaultApp
+from tui.messages.loading import DocumentsLoaded
+from tui.screens import browser
 from tui.screens.browser import BrowserScreen
 from tui.screens.document import DocumentScreen
 from vault.clock import FixedClock
@@ -118,3 +121,32 @@ async def test_status_and_flag_filters_ask_the_service(tv: TestVault, clock: Fix
         [flagged] = screen.table.shown_rows()
         assert "executable" in flagged.flags
         assert flagged.name == as_stored(EVIL)
+
+
+@pilot_test
+async def test_a_long_listing_paints_its_first_page_then_the_rest(
+    tv: TestVault, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(browser, "FIRST_PAGE", 2)
+    heard: list[tuple[int, bool]] = []
+    show = BrowserScreen.on_documents_loaded
+
+    def spy(screen: BrowserScreen, message: DocumentsLoaded) -> None:
+        heard.append((len(message.rows), message.complete))
+        show(screen, message)
+
+    monkeypatch.setattr(BrowserScreen, "on_documents_loaded", spy)
+    app = VaultApp(tv.path, "alice", clock=clock, cursor_blink=False)
+    async with drive(app, SIZES[0]) as pilot:
+        await unlock(app, pilot)
+        screen = await open_leak(app)
+        await settle(app, pilot)
+        assert heard == [(2, False), (5, True)]
+        assert screen.table.total == 5
+        assert "5 of 5 documents" in screen_text(app)
+
+        # What the first page looks like until the rest arrives.
+        first = screen.table.shown_rows()[:2]
+        screen.post_message(DocumentsLoaded(first, [], complete=False))
+        await settle(app, pilot)
+        assert "2 of the first 2 documents · listing the rest…" in screen_text(app)

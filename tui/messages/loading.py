@@ -31,6 +31,7 @@ class DocumentsLoaded(Message):
     """A collection's documents, as the service listed them, with their filter keys.
 
     `embargoes` are the collection's embargo and its documents' own, when they were asked for.
+    `complete` is False for the first page of a long listing, whose rest follows.
     """
 
     def __init__(
@@ -38,11 +39,14 @@ class DocumentsLoaded(Message):
         rows: Sequence[DocumentView],
         keys: list[str],
         embargoes: Sequence[EmbargoView] = (),
+        *,
+        complete: bool = True,
     ) -> None:
         super().__init__()
         self.rows = rows
         self.keys = keys
         self.embargoes = embargoes
+        self.complete = complete
 
 
 class SearchDone(Message):

@@ -49,6 +49,7 @@ from vault.service import DocumentView, EmbargoView, Filter, SearchHit
 from vault.service.review import STATUSES
 
 SEARCH_DELAY = 0.25  # seconds without a keystroke before the search runs
+FIRST_PAGE = 200  # documents painted before the rest of a collection is read
 OWN_EMBARGO = "⧗ "
 PALETTE_HINT_WIDTH = 90  # columns: narrower, the footer shows only the bindings
 
@@ -86,6 +87,11 @@ def name_key(document: DocumentView) -> str:
     return shown(document.name)
 
 
+def _keys(rows: Sequence[DocumentView]) -> list[str]:
+    # Built in the loading worker, not on the first keystroke in the filter box.
+    return [name_key(row).casefold() for row in rows]
+
+
 def lift_line(embargo: EmbargoView | None, now: datetime) -> str:
     """The collection's embargo as the count line shows it at `now` ("" when there is none)."""
     if embargo is None:
@@ -121,6 +127,7 @@ class BrowserScreen(VaultScreen):
         self.query_text = ""  # the search shown, or being waited for
         self._search_timer: Timer | None = None
         self._search_error = ""
+        self.complete = True  # False while only the first page of the listing is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -200,14 +207,21 @@ class BrowserScreen(VaultScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="documents")
     def _fetch(self, where: Filter, containers: bool) -> None:
+        worker = get_current_worker()
         with session(self).use() as vault:
-            rows = vault.documents(self.collection, where)
             embargoes = vault.embargoes(self.collection)
+            pages = vault.document_pages(self.collection, where, first=FIRST_PAGE)
+            rows = next(pages)
+            if len(rows) >= FIRST_PAGE and not worker.is_cancelled:  # perhaps more: paint these
+                self.post_message(DocumentsLoaded(rows, _keys(rows), embargoes, complete=False))
+            rest = [row for page in pages for row in page]
             placed = vault.containers(self.collection) if containers else None
-        keys = [name_key(row).casefold() for row in rows]  # here, not on the first keystroke
+        if worker.is_cancelled:
+            return
+        rows = rows + rest
         if placed is not None:
             self.post_message(ContainersLoaded(placed))
-        self.post_message(DocumentsLoaded(rows, keys, embargoes))
+        self.post_message(DocumentsLoaded(rows, _keys(rows), embargoes))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="containers")
     def _fetch_containers(self) -> None:
@@ -219,6 +233,7 @@ class BrowserScreen(VaultScreen):
         self.own_embargoes.clear()
         self.own_embargoes.update(e.target_id for e in message.embargoes if e.kind == "document")
         self.embargo = holding([e for e in message.embargoes if e.kind == "collection"])
+        self.complete = message.complete
         self.show_documents(message.rows, message.keys)
 
     def on_containers_loaded(self, message: ContainersLoaded) -> None:
@@ -251,7 +266,10 @@ class BrowserScreen(VaultScreen):
         if self.query_text:
             text = self._search_error or f"{_count(self.hits.count, 'hit')} for {self.query_text!r}"
         else:
-            text = f"{table.count:,} of {table.total:,} documents"
+            if self.complete:
+                text = f"{table.count:,} of {table.total:,} documents"
+            else:
+                text = f"{table.count:,} of the first {table.total:,} documents · listing the rest…"
             if self.tree_mode and self.placed is not None:
                 text += f" · {_count(self.containers.containers, 'container')} (space opens)"
         text = shown(text)
