@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -48,6 +49,10 @@ class CollectionInfo(CatalogTable, table=True):
 
 class Document(CatalogTable, table=True):
     """One stored document: an object and what is known of it."""
+
+    # Listings are in name order: the index lets a screen's first page come without sorting
+    # (and so reading) every row of a large collection first.
+    __table_args__ = (Index("document_by_name", "name", "oid"),)
 
     oid: str = Field(primary_key=True)
     name: str
