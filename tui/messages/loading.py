@@ -3,6 +3,7 @@ document and what was changed on it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,9 @@ class DocumentsLoaded(Message):
     """A collection's documents, as the service listed them, with their filter keys.
 
     `embargoes` are the collection's embargo and its documents' own, when they were asked for.
-    `complete` is False for the first page of a long listing, whose rest follows.
+    `complete` is False for the first page of a long listing, whose rest follows; the loading
+    worker waits for `painted` before it reads on (building rows holds the GIL, and would
+    starve the painting of the first page).
     """
 
     def __init__(
@@ -41,12 +44,14 @@ class DocumentsLoaded(Message):
         embargoes: Sequence[EmbargoView] = (),
         *,
         complete: bool = True,
+        painted: threading.Event | None = None,
     ) -> None:
         super().__init__()
         self.rows = rows
         self.keys = keys
         self.embargoes = embargoes
         self.complete = complete
+        self.painted = painted
 
 
 class SearchDone(Message):

@@ -19,6 +19,7 @@ searched as you type.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
@@ -50,6 +51,7 @@ from vault.service.review import STATUSES
 
 SEARCH_DELAY = 0.25  # seconds without a keystroke before the search runs
 FIRST_PAGE = 200  # documents painted before the rest of a collection is read
+FIRST_PAGE_WAIT = 2.0  # seconds the loading worker waits for the first page to be painted
 OWN_EMBARGO = "⧗ "
 PALETTE_HINT_WIDTH = 90  # columns: narrower, the footer shows only the bindings
 
@@ -213,7 +215,11 @@ class BrowserScreen(VaultScreen):
             pages = vault.document_pages(self.collection, where, first=FIRST_PAGE)
             rows = next(pages)
             if len(rows) >= FIRST_PAGE and not worker.is_cancelled:  # perhaps more: paint these
-                self.post_message(DocumentsLoaded(rows, _keys(rows), embargoes, complete=False))
+                painted = threading.Event()
+                self.post_message(
+                    DocumentsLoaded(rows, _keys(rows), embargoes, complete=False, painted=painted)
+                )
+                painted.wait(FIRST_PAGE_WAIT)
             rest = [row for page in pages for row in page]
             placed = vault.containers(self.collection) if containers else None
         if worker.is_cancelled:
@@ -235,6 +241,8 @@ class BrowserScreen(VaultScreen):
         self.embargo = holding([e for e in message.embargoes if e.kind == "collection"])
         self.complete = message.complete
         self.show_documents(message.rows, message.keys)
+        if message.painted is not None:
+            self.call_after_refresh(message.painted.set)
 
     def on_containers_loaded(self, message: ContainersLoaded) -> None:
         self.placed = message.placed
