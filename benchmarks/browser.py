@@ -122,7 +122,9 @@ def _first_paint(path: Path, screen_class: type, feed: str) -> dict[str, float]:
 
             while table is not None and table.total == 0 and loading():
                 await asyncio.sleep(0.005)
-            await pilot.pause()
+            painted = asyncio.Event()  # the rows are set: wait for the refresh that paints them
+            screen.call_after_refresh(painted.set)
+            await painted.wait()
             first = time.perf_counter()
             while not getattr(screen, "complete", True) or loading():
                 await asyncio.sleep(0.01)
