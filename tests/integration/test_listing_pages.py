@@ -25,11 +25,13 @@ def test_pages_hold_the_listing_in_order_first_page_first(
         pages = list(vault.document_pages("leak", first=5))
         one = list(vault.document_pages("leak", first=50))
         everything = list(vault.document_pages("leak"))
+        exact = list(vault.document_pages("leak", first=12))
     assert len(whole) == 12
     assert [len(page) for page in pages] == [5, 7]
     assert pages[0] + pages[1] == whole
     assert one == [whole]  # no more documents than the first page: one page
     assert everything == [whole]
+    assert exact == [whole]  # no empty page after a first page that held everything
 
 
 def test_a_filtered_first_page_counts_documents_that_pass(

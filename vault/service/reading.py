@@ -154,8 +154,8 @@ def list_documents(
 def document_pages(
     ctx: Context, collection: str | None = None, where: Filter | None = None, *, first: int = 0
 ) -> Iterator[list[DocumentView]]:
-    """`list_documents` in two pages: at least the first `first` documents, as soon as they
-    are read, then all the rest. With `first=0`, or no more documents than that, one page.
+    """`list_documents` in pages: at least the first `first` documents, as soon as they are
+    read, then the rest if there is any. With `first=0`, or fewer documents, one page.
 
     A screen paints the first page while the rest is read: at 100,000 documents, reading every
     row takes most of a second, the first screenful a fraction of that. The listing is
@@ -184,14 +184,13 @@ def document_pages(
                 while rows := cursor.fetchmany(wanted) if wanted else cursor.fetchall():
                     found = (view_of_row(opened, row, tags.get(row[0], ())) for row in rows)
                     page.extend(found if where.empty else (v for v in found if where.accepts(v)))
-                    if wanted:
-                        if len(page) < first:
-                            continue
+                    if wanted and len(page) >= first:
                         yield page
                         page, wanted = [], 0
             finally:
                 cursor.close()
-    yield page
+    if page or wanted == first:  # the rest, or everything when no first page went out
+        yield page
 
 
 def resolve(ctx: Context, ref: str) -> tuple[OpenCollection, Document]:
