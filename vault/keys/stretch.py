@@ -24,15 +24,15 @@ KEY_BYTES = 32
 _REQUEST = struct.Struct(">IIIH")  # memory KiB, passes, lanes, salt length
 
 # Runs with `python -I`: no PYTHONPATH, user site or startup file reaches it.
-_CHILD = """\
+_CHILD = f"""\
 import struct, sys
 from argon2.low_level import Type, hash_secret_raw
 data = sys.stdin.buffer.read()
-m, t, p, n = struct.unpack_from(">IIIH", data)
-head = struct.calcsize(">IIIH")
-salt, secret = data[head:head + n], data[head + n:]
+request = struct.Struct({_REQUEST.format!r})
+m, t, p, n = request.unpack_from(data)
+salt, secret = data[request.size:request.size + n], data[request.size + n:]
 key = hash_secret_raw(secret, salt, time_cost=t, memory_cost=m, parallelism=p,
-                      hash_len=32, type=Type.ID)
+                      hash_len={KEY_BYTES}, type=Type.ID)
 sys.stdout.buffer.write(key)
 """
 
