@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from textual.widgets import Select
 
@@ -129,10 +131,13 @@ async def test_a_long_listing_paints_its_first_page_then_the_rest(
 ) -> None:
     monkeypatch.setattr(browser, "FIRST_PAGE", 2)
     heard: list[tuple[int, bool]] = []
+    painted: list[threading.Event] = []
     show = BrowserScreen.on_documents_loaded
 
     def spy(screen: BrowserScreen, message: DocumentsLoaded) -> None:
         heard.append((len(message.rows), message.complete))
+        if message.painted is not None:
+            painted.append(message.painted)
         show(screen, message)
 
     monkeypatch.setattr(BrowserScreen, "on_documents_loaded", spy)
@@ -142,6 +147,8 @@ async def test_a_long_listing_paints_its_first_page_then_the_rest(
         screen = await open_leak(app)
         await settle(app, pilot)
         assert heard == [(2, False), (5, True)]
+        assert len(painted) == 1
+        assert painted[0].is_set()  # the worker read on once the first page was painted
         assert screen.table.total == 5
         assert "5 of 5 documents" in screen_text(app)
 
