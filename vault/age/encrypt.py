@@ -53,7 +53,8 @@ class Encryptor:
         nonce = os.urandom(NONCE_SIZE)
         self._dst = dst
         self._cipher = StreamCipher(payload_key(file_key, nonce))
-        self._buffer = bytearray()
+        self._buffer = bytearray()  # a partial chunk
+        self._held: bytes | memoryview | None = None  # a full chunk, perhaps the last
         self._counter = 0
         self._closed = False
         dst.write(header.encode_header(stanzas, file_key) + nonce)
@@ -61,33 +62,47 @@ class Encryptor:
     def write(self, data: bytes) -> None:
         """Encrypt `data`, of any length, writing every chunk known not to be the last.
 
+        Full chunks of a `bytes` argument are sealed in place, without a copy.
+
         Raises:
             ValueError: the encryptor is closed.
         """
         if self._closed:
             raise ValueError("write to a closed age encryptor")
-        view = memoryview(data)
+        view = memoryview(data).cast("B")
         while view:
-            if len(self._buffer) == CHUNK_SIZE:
+            if self._held is not None:
                 # More data follows, so the held-back chunk is not the last one.
-                self._dst.write(self._cipher.seal(self._counter, False, bytes(self._buffer)))
+                self._dst.write(self._cipher.seal(self._counter, False, self._held))
                 self._counter += 1
-                self._buffer.clear()
+                self._held = None
+            if not self._buffer and len(view) >= CHUNK_SIZE:
+                piece = view[:CHUNK_SIZE]
+                # Only immutable bytes may be held by reference past this call.
+                self._held = piece if isinstance(data, bytes) else piece.tobytes()
+                view = view[CHUNK_SIZE:]
+                continue
             take = CHUNK_SIZE - len(self._buffer)
             self._buffer += view[:take]
             view = view[take:]
+            if len(self._buffer) == CHUNK_SIZE:
+                self._held = bytes(self._buffer)
+                self._buffer.clear()
 
     def close(self) -> None:
         """Write the final chunk. Closing twice is harmless; `dst` stays open."""
         if self._closed:
             return
         self._closed = True
-        self._dst.write(self._cipher.seal(self._counter, True, bytes(self._buffer)))
+        last = self._held if self._held is not None else bytes(self._buffer)
+        self._dst.write(self._cipher.seal(self._counter, True, last))
+        self._held = None
         self._buffer.clear()
 
     def abort(self) -> None:
         """Stop without writing a final chunk: what was written will never decrypt."""
         self._closed = True
+        self._held = None
         self._buffer.clear()
 
     def __enter__(self) -> "Encryptor":

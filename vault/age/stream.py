@@ -48,7 +48,7 @@ class StreamCipher:
         """Use the 32-byte payload key from `payload_key`."""
         self._aead = ChaCha20Poly1305(key)
 
-    def seal(self, counter: int, last: bool, plaintext: bytes) -> bytes:
+    def seal(self, counter: int, last: bool, plaintext: bytes | memoryview) -> bytes:
         """Encrypt chunk number `counter`; `last` marks the final chunk."""
         return self._aead.encrypt(_chunk_nonce(counter, last), plaintext, None)
 

@@ -9,6 +9,7 @@ decryption of what was just encrypted.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import BinaryIO
 
 
@@ -22,12 +23,16 @@ class Tap:
         self._head_limit = head
         self._tail_limit = tail
         self._head = bytearray()
-        self._tail = bytearray()
+        # The last chunks read, by reference: no copy of the bulk of a large item.
+        self._tail: deque[bytes] = deque()
+        self._tail_size = 0
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
         """Read from the source, keeping what detection needs."""
         data = self._source.read(n)
+        if data and not isinstance(data, bytes):
+            data = bytes(data)  # held by reference below: must not change under us
         if data:
             self.size += len(data)
             if self._kept is not None and self.size > self._keep_limit:
@@ -37,9 +42,16 @@ class Tap:
             room = self._head_limit - len(self._head)
             if room > 0:
                 self._head += data[:room]
-            self._tail += data[-self._tail_limit :]
-            if len(self._tail) > 2 * self._tail_limit:
-                del self._tail[: -self._tail_limit]
+            if len(data) > self._tail_limit:
+                data_tail = data[-self._tail_limit :]
+                self._tail.clear()
+                self._tail.append(data_tail)
+                self._tail_size = len(data_tail)
+            else:
+                self._tail.append(data)
+                self._tail_size += len(data)
+                while self._tail_size - len(self._tail[0]) >= self._tail_limit:
+                    self._tail_size -= len(self._tail.popleft())
         return data
 
     @property
@@ -50,7 +62,7 @@ class Tap:
     @property
     def tail(self) -> bytes:
         """The last bytes read (at most the tail limit)."""
-        return bytes(self._tail[-self._tail_limit :])
+        return b"".join(self._tail)[-self._tail_limit :]
 
     @property
     def whole(self) -> bytes | None:

@@ -84,6 +84,18 @@ def test_encryptor_holds_back_only_one_chunk() -> None:
     assert decrypt(out.getvalue(), [IDENTITY]) == piece * 40
 
 
+@pytest.mark.parametrize("size", [CHUNK_SIZE, 2 * CHUNK_SIZE + 7])
+def test_a_buffer_changed_after_writing_does_not_change_the_file(size: int) -> None:
+    data = plaintext(size)
+    buffer = bytearray(data)
+    out = io.BytesIO()
+    encryptor = Encryptor(out, RECIPIENTS)
+    encryptor.write(buffer)
+    buffer[:] = bytes(len(buffer))  # the caller reuses its buffer before the file is closed
+    encryptor.close()
+    assert decrypt(out.getvalue(), [IDENTITY]) == data
+
+
 def _interrupted_write(out: io.BytesIO) -> None:
     with Encryptor(out, RECIPIENTS) as encryptor:
         encryptor.write(plaintext(CHUNK_SIZE + 5))
