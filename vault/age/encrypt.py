@@ -59,7 +59,7 @@ class Encryptor:
         self._closed = False
         dst.write(header.encode_header(stanzas, file_key) + nonce)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt `data`, of any length, writing every chunk known not to be the last.
 
         Full chunks of a `bytes` argument are sealed in place, without a copy.

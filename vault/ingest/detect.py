@@ -77,6 +77,8 @@ class Detector:
         limits: the resource limits every worker applies to itself.
         batch_size: most samples handed to a worker at once (batches amortise the pipe
             round-trips of many small items).
+        wait: wait until the workers are ready; without it, samples queue while they start,
+            and if none can start, their futures fail with `DetectorUnavailable`.
 
     Raises:
         DetectorUnavailable: no worker could start (for instance, libmagic is not installed).
@@ -90,6 +92,7 @@ class Detector:
         timeout: float = 5.0,
         limits: WorkerLimits | None = None,
         batch_size: int = 64,
+        wait: bool = True,
     ) -> None:
         self._pool = WorkerPool(
             workers=workers,
@@ -97,6 +100,7 @@ class Detector:
             limits=limits if limits is not None else WorkerLimits(),
             timeout=timeout,
             batch_size=batch_size,
+            wait=wait,
         )
 
     def __enter__(self) -> Detector:

@@ -11,6 +11,7 @@ its own samples, and `stop` kills it if it does not exit.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import sys
@@ -31,7 +32,17 @@ from vault.ingest.sandbox_codec import DETECTION, Codec, RequestT, ResultT
 from vault.ingest.sandbox_worker import WorkerLimits, worker_main
 
 _READ_CHUNK = 256 * 1024
+# A 1 MiB sample head fits a pipe this large in one write: one wake-up on each side, not sixteen.
+_PIPE_SIZE = 1024 * 1024
 _MAIN_SWAP = threading.Lock()
+
+
+def _widen(fd: int) -> None:
+    """Ask for a larger pipe buffer; the kernel's default (64 KiB) serves where it says no."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if setsize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setsize, _PIPE_SIZE)
 
 
 @contextlib.contextmanager
@@ -140,6 +151,7 @@ class WorkerHandle(Generic[RequestT, ResultT]):
             replies_w.close()
         for conn in (requests_w, replies_r):
             os.set_blocking(conn.fileno(), False)
+            _widen(conn.fileno())
         deadline = time.monotonic() + start_timeout
         return cls(proc, requests_w, replies_r, kind, failures=failures, deadline=deadline)
 

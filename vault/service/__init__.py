@@ -186,7 +186,7 @@ class Vault:
         limits: Limits | None = None,
         progress: Callable[[Progress], None] | None = None,
         cancel: Callable[[], bool] | None = None,
-        detector: Callable[[], Detector] = Detector,
+        detector: Callable[[], Detector] | None = None,
     ) -> Receipt:
         """Check files, folders, archives and mailboxes into a collection."""
         return checkin_flow.check_in(

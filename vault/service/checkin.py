@@ -1,10 +1,12 @@
 """Check-in: files, folders, archives and mailboxes into a collection, with a receipt.
 
 Each item is read once: a `Tap` keeps its head and tail while `ObjectStore.stage` addresses and
-encrypts it into `tmp/`. The head and tail go to the sandboxed type detector, which works on the
-other core while the next item is encrypted. An item whose content is a container (by its bytes,
-never its name) is opened through a seekable view of its own staged ciphertext, and its members
-are checked in as children, recursively, within the intake's `Limits`.
+encrypts it into `tmp/`. Regular files are staged a few ahead on two threads, so large files keep
+both cores busy; everything after staging happens in order on the calling thread. The head and
+tail go to the sandboxed type detector, which works while the next items are encrypted. An item
+whose content is a container (by its bytes, never its name) is opened through a seekable view of
+its own staged ciphertext, and its members are checked in as children, recursively, within the
+intake's `Limits`.
 
 Staged objects are committed in batches: made durable and renamed into place first, then their
 catalog rows written in one transaction, so a row never names an object that could be lost. The
@@ -20,9 +22,10 @@ import hashlib
 import io
 import json
 import os
+import threading
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -54,6 +57,9 @@ IN_FLIGHT = 128  # detections awaited at most; bounds the samples held in memory
 KEEP_ITEM = 256 * 1024
 KEEP_BATCH = 32 * 1024 * 1024
 SEND_BATCH = 32  # samples handed to the detection pool at once: one wake-up for many items
+# Files staged at once: OpenSSL hashes and seals without the GIL, so two keep both cores busy.
+STAGERS = 2
+AHEAD = 4  # files staged ahead of the one being admitted; bounds the taps held in memory
 
 SKIP_REASONS = {
     "symlink": "symbolic link: recorded, not followed",
@@ -136,7 +142,7 @@ def check_in(
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
-    detector: Callable[[], Detector] = Detector,
+    detector: Callable[[], Detector] | None = None,
 ) -> Receipt:
     """Check files, folders and the containers among them into a collection.
 
@@ -148,7 +154,8 @@ def check_in(
         limits: how far containers are expanded; safe defaults.
         progress: called after each item with running totals.
         cancel: polled between chunks; True stops the run cleanly.
-        detector: makes the type detector (tests inject failing ones).
+        detector: makes the type detector (tests inject failing ones); by default its workers
+            start while the first files are staged.
 
     Returns:
         The receipt; `receipt.cancelled` tells whether the run was cut short.
@@ -174,7 +181,7 @@ def check_in(
             assert intake.id is not None
             intake_id = intake.id
         receipt = Receipt(intake_id, opened.name, source)
-        with detector() as running:
+        with (detector or _starting_detector)() as running:
             run = _Run(
                 ctx,
                 opened,
@@ -189,10 +196,7 @@ def check_in(
                 sum(f.size for f in files),
             )
             try:
-                for entry in entries:
-                    if run.cancelled():
-                        raise Cancelled("check-in cancelled")
-                    _take(run, entry)
+                _take_all(run, entries)
                 _flush(run)
                 _finish_index(run)
             except Cancelled:
@@ -202,6 +206,7 @@ def check_in(
                 run.unsent.clear()
                 receipt.cancelled = True
             finally:
+                ctx.store.discard([p.staged for p in run.pending])  # none, unless it failed
                 if run.extractor is not None:
                     run.extractor.close()
         ctx.audit(
@@ -217,11 +222,79 @@ def check_in(
     return receipt
 
 
-def _take(run: _Run, entry: Found) -> None:
+@dataclass(frozen=True)
+class _Staging:
+    """An item encrypted into `tmp/`, with what its tap kept for detection."""
+
+    staged: Staged
+    tap: Tap
+
+
+def _take_all(run: _Run, entries: Iterable[Found]) -> None:
+    """Stage the regular files a few ahead on `STAGERS` threads; admit every entry in order.
+
+    Only the one pass over each file's bytes runs on the stagers; detection, containers and the
+    catalog stay on this thread, so the receipt lists entries in the order they were found.
+    """
+    stop = threading.Event()
+
+    def cancelled() -> bool:
+        return stop.is_set() or run.cancelled()
+
+    ahead: deque[tuple[Found, Future[_Staging | str] | None]] = deque()
+    with ThreadPoolExecutor(STAGERS, thread_name_prefix="stage") as stagers:
+        try:
+            for entry in entries:
+                if run.cancelled():
+                    raise Cancelled("check-in cancelled")
+                staging = (
+                    stagers.submit(_stage_file, run, entry, cancelled)
+                    if entry.kind == "file"
+                    else None
+                )
+                ahead.append((entry, staging))
+                if len(ahead) > AHEAD:
+                    _take(run, *ahead.popleft())
+            while ahead:
+                _take(run, *ahead.popleft())
+        finally:
+            stop.set()  # what is still being staged stops at its next chunk
+            for _, staging in ahead:
+                if staging is not None and isinstance(done := _quietly(staging), _Staging):
+                    run.ctx.store.discard([done.staged])
+
+
+def _quietly(staging: Future[_Staging | str]) -> _Staging | str | None:
+    try:
+        return staging.result()
+    except BaseException:  # cancelled or failed; the run is ending for another reason
+        return None
+
+
+def _stage_file(run: _Run, entry: Found, cancelled: Callable[[], bool]) -> _Staging | str:
+    """On a stager thread: open and stage one listed file; a string says why it failed."""
+    try:
+        source = open_regular(entry)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    with source:
+        try:
+            return _stage(run, source, cancelled)
+        except Cancelled:
+            raise
+        except (VaultError, OSError) as exc:
+            return _reason(exc)
+
+
+def _starting_detector() -> Detector:
+    return Detector(wait=False)
+
+
+def _take(run: _Run, entry: Found, staging: Future[_Staging | str] | None) -> None:
     display = escape(str(entry.path))
     if entry.kind == "dir":
         return
-    if entry.kind != "file":
+    if staging is None:
         reason = entry.error or SKIP_REASONS[entry.kind]
         outcome: Outcome = "failed" if entry.kind == "missing" or entry.error else "skipped"
         _record(run, ItemResult(display, outcome, reason=reason))
@@ -234,27 +307,33 @@ def _take(run: _Run, entry: Found) -> None:
         # A file on the stick can be named to attack a terminal as well as an archive member.
         flags=set(decode_name(os.fsencode(entry.path.name), encoding_hint=None).flags),
     )
-    try:
-        source = open_regular(entry)
-    except OSError as exc:
-        _record(run, ItemResult(display, "failed", reason=f"cannot read: {exc.strerror or exc}"))
-        return
-    with source:
-        _store(run, source, origin)
+    done = staging.result()
+    if isinstance(done, str):
+        _record(run, _failed(origin, done))
+    else:
+        _admit(run, done, origin)
+
+
+def _stage(run: _Run, source: BinaryIO, cancelled: Callable[[], bool]) -> _Staging:
+    secret = run.collection.secret
+    tap = Tap(source, head=MAX_HEAD, tail=MAX_TAIL, keep=KEEP_ITEM)
+    staged = run.ctx.store.stage(
+        tap,  # type: ignore[arg-type]  # only read() is used
+        id_key=secret.id_key,
+        recipient=secret.current.recipient,
+        cancelled=cancelled,
+    )
+    return _Staging(staged, tap)
+
+
+def _reason(exc: VaultError | OSError) -> str:
+    return exc.message if isinstance(exc, VaultError) else f"cannot read: {exc}"
 
 
 def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
-    """Stage one item, send it to detection, and open it if it is a container."""
-    secret = run.collection.secret
-    room = min(KEEP_ITEM, KEEP_BATCH - run.kept_bytes)
-    tap = Tap(source, head=MAX_HEAD, tail=MAX_TAIL, keep=max(room, 0))
+    """Stage one container member on this thread, then admit it."""
     try:
-        staged = run.ctx.store.stage(
-            tap,  # type: ignore[arg-type]  # only read() is used
-            id_key=secret.id_key,
-            recipient=secret.current.recipient,
-            cancelled=run.cancelled,
-        )
+        done = _stage(run, source, run.cancelled)
     except LimitExceeded as exc:
         # Only a container member's stream has limits: the container stops expanding.
         _record(run, _failed(origin, exc.message, exc.flag))
@@ -262,12 +341,18 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
     except (VaultError, OSError) as exc:
         if isinstance(exc, Cancelled):
             raise
-        reason = exc.message if isinstance(exc, VaultError) else f"cannot read: {exc}"
-        _record(run, _failed(origin, reason))
+        _record(run, _failed(origin, _reason(exc)))
         return
+    _admit(run, done, origin)
+
+
+def _admit(run: _Run, done: _Staging, origin: Origin) -> None:
+    """Send a staged item to detection, open it if it is a container, batch it for commit."""
+    staged, tap = done.staged, done.tap
+    kept = tap.whole if run.kept_bytes + staged.size <= KEEP_BATCH else None
     sample = Sample(origin.name, tap.head, tap.tail, staged.size)
-    pending = _Pending(staged, origin, tap.whole)
-    run.kept_bytes += staged.size if pending.data is not None else 0
+    pending = _Pending(staged, origin, kept)
+    run.kept_bytes += staged.size if kept is not None else 0
     run.pending.append(pending)
     run.unsent.append((pending, sample))
     run.pending_bytes += staged.size
@@ -275,10 +360,10 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
     run.done_bytes += staged.size
     if len(run.unsent) >= SEND_BATCH or staged.size > KEEP_ITEM:  # a large head goes at once
         _send(run)
-    kind = sniff(tap.head)
+    kind = sniff(sample.head)
     if staged.oid in origin.ancestors:
         origin.flags.add("recursive-container")  # a quine: it contains itself; never reopened
-    elif kind is not None and not _document_package(kind, tap.head):
+    elif kind is not None and not _document_package(kind, sample.head):
         _expand(run, pending, kind)
     if len(run.pending) >= BATCH_FILES or run.pending_bytes >= BATCH_BYTES:
         _flush(run)

@@ -7,9 +7,10 @@ whether the vault has it. Plaintext is Padmé-padded with zero bytes before encr
 
 Writing happens in two steps so the catalog never names an object that is not durable:
 `stage` makes one pass over the input — reading, HMAC-ing, hashing and encrypting into `tmp/` —
-and `commit` fsyncs a whole batch of staged files, renames them into place (or discards one whose
-object already exists), and fsyncs the directories. Only then may the caller write catalog rows
-and audit entries that name them.
+and `commit` syncs a whole batch of staged files, renames them into place (or discards one whose
+object already exists), and syncs the directories. Only then may the caller write catalog rows
+and audit entries that name them. A large object is also written back as soon as it is staged,
+so the disk works while the next one is encrypted and the batch's sync is short.
 
 Reading recomputes the HMAC after decryption: age has no associated data, so this is what stops
 one object file being swapped for another of the same collection.
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 CHUNK = 64 * 1024
+READ = 256 * 1024  # what staging reads at once: fewer calls per byte, still small in memory
+SYNC_EARLY = 1024 * 1024  # a staged object this large is made durable as soon as it is written
 _ZEROS = bytes(CHUNK)
 
 
@@ -105,21 +108,27 @@ class ObjectStore:
         size = 0
         fd = create_exclusive(tmp)
         try:
-            with os.fdopen(fd, "wb", closefd=True) as out, Encryptor(out, [recipient]) as enc:
-                while chunk := src.read(CHUNK):
-                    if cancelled is not None and cancelled():
-                        raise Cancelled("check-in cancelled")
-                    mac.update(chunk)
-                    sha.update(chunk)
-                    enc.write(chunk)
-                    size += len(chunk)
-                    if on_bytes is not None:
-                        on_bytes(len(chunk))
-                pad = padme(size) - size
-                while pad:
-                    step = min(pad, CHUNK)
-                    enc.write(_ZEROS[:step])
-                    pad -= step
+            with os.fdopen(fd, "wb", closefd=True) as out:
+                with Encryptor(out, [recipient]) as enc:
+                    while chunk := src.read(READ):
+                        if cancelled is not None and cancelled():
+                            raise Cancelled("check-in cancelled")
+                        mac.update(chunk)
+                        sha.update(chunk)
+                        enc.write(chunk)
+                        size += len(chunk)
+                        if on_bytes is not None:
+                            on_bytes(len(chunk))
+                    pad = padme(size) - size
+                    while pad:
+                        step = min(pad, CHUNK)
+                        enc.write(_ZEROS[:step])
+                        pad -= step
+                if size >= SYNC_EARLY:
+                    # Written back now, while other items are encrypted, instead of all at
+                    # once in `commit`'s sync, which then finds little left to do.
+                    out.flush()
+                    os.fdatasync(out.fileno())
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

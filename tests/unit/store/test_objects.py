@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from vault.age import Encryptor, X25519Identity, decrypt, encrypt
 from vault.errors import Cancelled, IntegrityError
-from vault.store.objects import CHUNK, ObjectKeys, ObjectStore, Staged, check_oid
+from vault.store.objects import CHUNK, READ, SYNC_EARLY, ObjectKeys, ObjectStore, Staged, check_oid
 from vault.store.padding import padme
 
 SIZES = [0, 1, 65535, 65536, 65537, 1024 * 1024 + 1]
@@ -142,7 +142,7 @@ def test_stage_reports_progress_and_writes_only_ciphertext(
         on_bytes=seen.append,
     )
     assert sum(seen) == len(data)
-    assert all(0 < n <= CHUNK for n in seen)
+    assert all(0 < n <= READ for n in seen)
     assert b"PLAINTEXT-CANARY" not in staged.tmp.read_bytes()
 
 
@@ -188,6 +188,22 @@ def test_duplicates_within_one_batch(store: ObjectStore, coll: Collection) -> No
     assert _read(store, batch[0].oid, 3, coll.keys) == b"one"
 
 
+def test_a_large_object_is_written_back_as_it_is_staged(
+    store: ObjectStore, coll: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    for size in (SYNC_EARLY - 1, SYNC_EARLY):
+        store.stage(io.BytesIO(bytes(size)), id_key=coll.id_key, recipient=coll.identity.recipient)
+    assert len(synced) == 1  # the small one waits for the batch's one sync in `commit`
+
+
 def test_cancelled_stage_removes_its_temp_file(store: ObjectStore, coll: Collection) -> None:
     polls = 0
 
@@ -198,7 +214,7 @@ def test_cancelled_stage_removes_its_temp_file(store: ObjectStore, coll: Collect
 
     with pytest.raises(Cancelled):
         store.stage(
-            io.BytesIO(os.urandom(5 * CHUNK)),
+            io.BytesIO(os.urandom(5 * READ)),
             id_key=coll.id_key,
             recipient=coll.identity.recipient,
             cancelled=cancelled,

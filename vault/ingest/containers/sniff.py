@@ -17,6 +17,7 @@ import bz2
 import lzma
 import re
 import zlib
+from collections.abc import Iterator
 
 from vault.ingest.containers.model import ContainerKind
 
@@ -97,11 +98,22 @@ def _compressed(head: bytes) -> ContainerKind | None:
     return _TAR_OF[kind] if is_tar_header(_decompressed_head(head, kind)) else kind
 
 
+def _complete_lines(head: bytes, limit: int) -> Iterator[bytes]:
+    """The first `limit` lines that end in a newline, without it; a line the head cuts off is
+    not judged. Found one by one: splitting would copy the whole head."""
+    start = 0
+    for _ in range(limit):
+        end = head.find(b"\n", start)
+        if end < 0:
+            return
+        yield head[start:end]
+        start = end + 1
+
+
 def looks_like_mail(head: bytes) -> bool:
     """Whether the head starts with a block of RFC 822 header lines that only e-mail has."""
     names: set[bytes] = set()
-    # The last piece may be a line cut off by the end of the head: it is not judged.
-    for number, line in enumerate(head.split(b"\n", _MAX_HEADER_LINES)[:-1]):
+    for number, line in enumerate(_complete_lines(head, _MAX_HEADER_LINES)):
         if line in (b"", b"\r"):
             break
         if line[:1] in (b" ", b"\t") and number > 0:
