@@ -23,6 +23,9 @@ _ALWAYS = {"\t", "\n"}
 # planes 2 and 3 hold ideographs, 15 and 16 private use. Scanning only these is ~4x faster.
 _PLANES_0_TO_3_END = 0x40000
 _PLANE_14 = 0xE0000
+# Most text is ASCII, where the only characters to clean are controls (no format characters or
+# surrogates there): one small class is four times quicker to scan than the two full ones.
+_ASCII_SPACING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @functools.cache
@@ -69,14 +72,18 @@ def clean_for_index(text: str) -> str:
         Text in which the only characters below U+0020 are `\\n` and `\\t`, with no DEL, C1
         control, line or paragraph separator, format character or surrogate.
     """
-    spacing, invisible = _classes()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii():
+        return _ASCII_SPACING.sub(" ", text)
+    spacing, invisible = _classes()
     text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     return invisible.sub("", spacing.sub(" ", text))
 
 
 def is_clean(text: str) -> bool:
     """Whether text is as `clean_for_index` leaves it (no `\\r` either)."""
+    if text.isascii():
+        return _ASCII_SPACING.search(text) is None
     spacing, invisible = _classes()
     return spacing.search(text) is None and invisible.search(text) is None
 

@@ -101,12 +101,15 @@ class ObjectStore:
             Cancelled: `cancelled` returned True.
             OSError: reading the input or writing the temp file failed (temp file removed).
         """
-        self.tmp.mkdir(exist_ok=True)
         tmp = self.tmp / f"{secrets.token_hex(16)}.obj"
         mac = hmac.new(id_key, digestmod=hashlib.sha256)
         sha = hashlib.sha256()
         size = 0
-        fd = create_exclusive(tmp)
+        try:
+            fd = create_exclusive(tmp)
+        except FileNotFoundError:  # the first object of a new vault: no `tmp/` yet
+            self.tmp.mkdir(exist_ok=True)
+            fd = create_exclusive(tmp)
         try:
             with os.fdopen(fd, "wb", closefd=True) as out:
                 with Encryptor(out, [recipient]) as enc:

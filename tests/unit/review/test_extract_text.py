@@ -241,6 +241,15 @@ def test_cleaning_removes_every_unsafe_character() -> None:
     assert "\U000e0041" not in cleaned
 
 
+def test_ascii_text_is_cleaned_and_judged_as_any_other_text() -> None:
+    # ASCII takes a shorter path; a non-ASCII character appended forces the general one.
+    for code in range(0x80):
+        text = f"a{chr(code)}b"
+        general = clean_for_index(text + "\u00e9")[:-1]
+        assert clean_for_index(text) == general, hex(code)
+        assert is_clean(text) == is_clean(text + "\u00e9"), hex(code)
+
+
 def test_protocol_round_trip_and_refusals() -> None:
     extraction = Extraction("caf\u00e9\tok\n", "2 of 3 pages could not be read", truncated=True)
     assert parse_reply(encode_result(5, extraction)).result == extraction
