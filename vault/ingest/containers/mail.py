@@ -135,11 +135,13 @@ def _content_type(part: Message) -> str:
         return "application/octet-stream"
 
 
-def _leaves(message: Message, ctx: Context) -> Iterator[Message]:
+def _leaves(message: Message, ctx: Context) -> Iterator[tuple[Message, str]]:
+    """The leaf parts in MIME order, each with its content type (parsing it is costly: once)."""
     stack: list[tuple[Message, int]] = [(message, 0)]
     while stack:
         part, depth = stack.pop()
-        if _content_type(part).startswith("multipart/") and part.is_multipart():
+        content_type = _content_type(part)
+        if content_type.startswith("multipart/") and part.is_multipart():
             if depth >= ctx.limits.max_mime_depth:
                 raise LimitExceeded(
                     "too-deep",
@@ -151,7 +153,7 @@ def _leaves(message: Message, ctx: Context) -> Iterator[Message]:
                     (child, depth + 1) for child in reversed(children) if isinstance(child, Message)
                 )
         else:
-            yield part
+            yield part, content_type
 
 
 def _filename(part: Message) -> str | None:
@@ -186,8 +188,8 @@ def _disposition(part: Message) -> str | None:
         return None
 
 
-def _is_body(part: Message, filename: str | None, disposition: str | None) -> bool:
-    return filename is None and disposition != "attachment" and _content_type(part) in _BODY_TYPES
+def _is_body(content_type: str, filename: str | None, disposition: str | None) -> bool:
+    return filename is None and disposition != "attachment" and content_type in _BODY_TYPES
 
 
 def _flattened(message: Message) -> bytes:
@@ -244,18 +246,22 @@ def read(src: BinaryIO, kind: ContainerKind, ctx: Context) -> Iterator[Member]:
     except Exception as exc:
         raise ContainerError(ctx.name, f"the message cannot be parsed ({describe(exc)})") from exc
     del data
-    for number, part in enumerate(_leaves(message, ctx), start=1):
+    for number, (part, content_type) in enumerate(_leaves(message, ctx), start=1):
         filename = _filename(part)
         disposition = _disposition(part)
-        if _is_body(part, filename, disposition):
+        if _is_body(content_type, filename, disposition):
             continue
-        yield _member(part, number, filename, disposition, ctx)
+        yield _member(part, content_type, number, filename, disposition, ctx)
 
 
 def _member(
-    part: Message, number: int, filename: str | None, disposition: str | None, ctx: Context
+    part: Message,
+    content_type: str,
+    number: int,
+    filename: str | None,
+    disposition: str | None,
+    ctx: Context,
 ) -> Member:
-    content_type = _content_type(part)
     attached = content_type in _MESSAGES
     if filename is None:
         extension = ".eml" if attached else _extension(content_type)
