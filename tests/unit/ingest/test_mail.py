@@ -75,6 +75,30 @@ def test_header_values_that_do_not_parse_are_shown_raw_and_escaped() -> None:
     assert "\x00" not in headers["Subject"]
 
 
+def test_attachment_names_are_decoded_however_the_mailer_encoded_them() -> None:
+    parts = [
+        # Outlook and Gmail put RFC 2047 words in the quoted parameter; RFC 2231 is the standard.
+        b'Content-Type: application/pdf; name="=?utf-8?b?w6l0w6kucGRm?="\r\n'
+        b'Content-Disposition: attachment; filename="=?utf-8?b?w6l0w6kucGRm?="',
+        b"Content-Disposition: attachment; filename*=utf-8''%E2%80%AEgpj.exe",
+        b"Content-Disposition: attachment; filename==?utf-8?q?r=C3=A9sum=C3=A9.doc?=",
+        b'Content-Disposition: attachment; filename="=?bogus?x?junk?="',
+    ]
+    body = b"".join(b"--XX\r\n" + headers + b"\r\n\r\ndata\r\n" for headers in parts)
+    data = (
+        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: names\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n' + body + b"--XX--\r\n"
+    )
+    found = listing(data, ContainerKind.EMAIL)
+    assert [m.path.display for m in found] == [
+        "été.pdf",
+        "\\u202egpj.exe",  # escaped for showing, and flagged
+        "résumé.doc",
+        "=?bogus?x?junk?=",
+    ]
+    assert "bidi-override" in found[1].flags
+
+
 def test_a_plain_message_has_no_members() -> None:
     data = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nJust text.\r\n"
     assert listing(data, ContainerKind.EMAIL) == []

@@ -1,14 +1,15 @@
 """One e-mail message: its attachments and inline non-body parts become members.
 
 The message is read whole (up to `Limits.max_message_bytes`, else `too-large`) and parsed with
-the stdlib `email` package and `policy.default`. Its MIME tree is walked without recursion, at
-most `Limits.max_mime_depth` multiparts deep. A leaf part is body text (and not a member) when it
-is text/plain, text/html or text/enriched with no filename and no `attachment` disposition;
-every other leaf is a member: attachments, inline images, calendar items, signatures, and
-attached messages (message/rfc822, flagged `attached-message`, whose bytes are the message, so
-the pipeline opens it as e-mail in turn). A part is named by its filename (Content-Disposition,
-else Content-Type `name`, decoded), else `part-N.<ext>` from its content type. A message whose
-raw headers show it is a single body part (most mail) has no members and is not parsed further.
+the stdlib `email` package and `policy.compat32`, which keeps headers as text (names are decoded
+here). Its MIME tree is walked without recursion, at most `Limits.max_mime_depth` multiparts
+deep. A leaf part is body text (and not a member) when it is text/plain, text/html or
+text/enriched with no filename and no `attachment` disposition; every other leaf is a member:
+attachments, inline images, calendar items, signatures, and attached messages (message/rfc822,
+flagged `attached-message`, whose bytes are the message, so the pipeline opens it as e-mail in
+turn). A part is named by its filename (Content-Disposition, else Content-Type `name`, decoded),
+else `part-N.<ext>` from its content type. A message whose raw headers show it is a single body
+part (most mail) has no members and is not parsed further.
 
 Header values are decoded (RFC 2047, RFC 2231, UTF-8 headers) and escaped; a value that cannot be
 parsed is shown raw, escaped. `message_headers` gives the same for the message itself.
@@ -158,12 +159,22 @@ def _leaves(message: Message, ctx: Context) -> Iterator[tuple[Message, str]]:
 
 def _filename(part: Message) -> str | None:
     try:
-        name = part.get_filename()
+        name = part.get_filename()  # RFC 2231 decoded
     except Exception:  # malformed parameters
         name = None
     if not name:
-        name = _raw_filename(part)
-    return _readable(str(name)) if name else None
+        return _raw_filename(part)
+    name = _readable(str(name))
+    return _encoded_words(name) if "=?" in name else name
+
+
+def _encoded_words(value: str) -> str:
+    """RFC 2047 words decoded, as mailers put them in a quoted filename; kept as written if they
+    do not decode."""
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:
+        return value
 
 
 def _raw_filename(part: Message) -> str | None:
@@ -173,11 +184,7 @@ def _raw_filename(part: Message) -> str | None:
             found = _NAME_PARAMETER.search(str(raw)[:_MAX_VALUE_CHARS])
             if found is None:
                 continue
-            value = found.group(1).strip().strip('"')
-            try:
-                return str(make_header(decode_header(value)))
-            except Exception:  # an encoded word that does not decode: keep it as written
-                return value
+            return _encoded_words(_readable(found.group(1).strip().strip('"')))
     return None
 
 
@@ -216,9 +223,9 @@ def _plain_body(data: bytes) -> bool:
     """Whether the message's headers alone show it is one body part and nothing else.
 
     Most mail is: a single text/plain (or HTML) part, no filename, no disposition. Only such a
-    message, unmistakably so in its raw headers, skips the full `policy.default` parse (the
-    costliest step of checking mail in); anything unusual takes the full parse. The block
-    scanned runs to the first empty line, so it holds every header the parser would see.
+    message, unmistakably so in its raw headers, skips the full parse (the costliest step of
+    checking mail in); anything unusual takes the full parse. The block scanned runs to the
+    first empty line, so it holds every header the parser would see.
     """
     lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # the parser's line ends
     end = lines.find(b"\n\n")
@@ -242,7 +249,9 @@ def read(src: BinaryIO, kind: ContainerKind, ctx: Context) -> Iterator[Member]:
     if _plain_body(data):
         return
     try:
-        message = BytesParser(policy=policy.default).parsebytes(data)
+        # compat32 keeps headers as text: policy.default would parse every header again on
+        # every read of it, most of the cost of a message. Names are decoded here instead.
+        message = BytesParser(policy=policy.compat32).parsebytes(data)
     except Exception as exc:
         raise ContainerError(ctx.name, f"the message cannot be parsed ({describe(exc)})") from exc
     del data
