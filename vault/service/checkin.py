@@ -153,7 +153,8 @@ def check_in(
         medium: what it arrived on (USB stick, download, …).
         limits: how far containers are expanded; safe defaults.
         progress: called after each item with running totals.
-        cancel: polled between chunks; True stops the run cleanly.
+        cancel: polled between chunks, from the staging threads too; True stops the run
+            cleanly.
         detector: makes the type detector (tests inject failing ones); by default its workers
             start while the first files are staged.
 
