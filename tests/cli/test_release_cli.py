@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from tests.vaults import TestVault
@@ -50,3 +51,18 @@ def test_the_requester_is_refused_before_seeing_the_request_again(
     assert refused.returncode == 3, refused.stderr
     assert REASON.encode() not in refused.stderr
     assert oid.encode() not in refused.stderr
+
+
+def test_release_list_counts_down_as_the_terminal_app_does(
+    test_vault: TestVault, tmp_path: Path
+) -> None:
+    memo = tmp_path / "memo.txt"
+    memo.write_bytes(b"the ledger\n")
+    with test_vault.open() as alice:
+        alice.check_in([memo], collection="leak", source="tests")
+        later = alice.now() + timedelta(days=2, hours=3, minutes=30)
+        view = alice.request_release("leak", reason=REASON, not_before=later)
+    listed = test_vault.cli("release", "list", member="alice")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = [line for line in listed.stdout.decode().splitlines() if line.startswith(view.id)]
+    assert "in 2 d 3 h" in row  # the terminal app's queue says the same

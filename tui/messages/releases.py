@@ -33,21 +33,6 @@ def local_time(instant: datetime) -> str:
     return instant.astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
-def countdown(until: datetime, now: datetime) -> str:
-    """How long until `until`, in words for a column: `in 2 d 3 h`, `in 4 min 5 s`, `now`."""
-    seconds = int((until - now).total_seconds())
-    if seconds <= 0:
-        return "now"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"in {days} d {hours} h"
-    if hours:
-        return f"in {hours} h {minutes} min"
-    return f"in {minutes} min {seconds} s"
-
-
 def first_line(decision: Decision) -> str:
     """The first line of a decision's explanation (what was asked, and the verdict)."""
     return decision.explain().splitlines()[0]

@@ -16,8 +16,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.messages.releases import ReleaseDetail, countdown, local_time
+from tui.messages.releases import ReleaseDetail, local_time
 from tui.widgets.safe import safe_text
+from vault.policy.embargo import due_in
 
 LABEL = 12
 
@@ -33,7 +34,7 @@ def _member(detail: ReleaseDetail, name: str) -> Text:
 
 def _when(instant: datetime, now: datetime) -> str:
     utc = instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{local_time(instant)} · {utc} · {countdown(instant, now)}"
+    return f"{local_time(instant)} · {utc} · {due_in(instant, now)}"
 
 
 def describe_request(detail: ReleaseDetail, collection: str, now: datetime) -> Text:

@@ -30,7 +30,6 @@ from tui.messages.releases import (
     ReleaseQueue,
     ReleaseRan,
     RequestMade,
-    countdown,
     local_time,
 )
 from tui.screens.base import VaultScreen
@@ -120,9 +119,7 @@ class ReleasesScreen(VaultScreen):
         return self.queue.collection(view) if self.queue is not None else view.collection[:8]
 
     def _countdown(self, view: ReleaseView) -> str:
-        if view.status in ("released", "expired", "interrupted"):
-            return "-"
-        return countdown(view.not_before, self.now)
+        return view.countdown(self.now)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -12,7 +12,7 @@ from datetime import datetime
 from textual.app import ComposeResult
 
 from tui.host import vault_app
-from tui.messages.releases import OpenRelease, ReleaseQueue, countdown, local_time
+from tui.messages.releases import OpenRelease, ReleaseQueue, local_time
 from tui.widgets.panel import DashboardPanel
 from tui.widgets.safe import shown
 from tui.widgets.table import Column, VirtualTable
@@ -40,7 +40,7 @@ class ReleasePanel(DashboardPanel[tuple[ReleaseQueue, list[ReleaseView]]]):
         raise NotImplementedError
 
     def _countdown(self, view: ReleaseView) -> str:
-        return countdown(view.not_before, self.now) if self.now is not None else ""
+        return view.countdown(self.now) if self.now is not None else ""
 
     @property
     def table(self) -> VirtualTable[ReleaseView]:

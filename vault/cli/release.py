@@ -14,7 +14,7 @@ from vault.cli.root import cli, json_option, open_vault, pass_state
 from vault.errors import IntegrityError, Refused, UsageError
 from vault.output import emit, escape, table
 from vault.policy import parse_local
-from vault.service import ReleaseView, verify_bundle
+from vault.service import verify_bundle
 
 
 @cli.group()
@@ -24,16 +24,6 @@ def release() -> None:
 
 def _when(text: str | None, zone: str) -> datetime | None:
     return parse_local(text, zone) if text else None
-
-
-def _countdown(view: ReleaseView, now: datetime) -> str:
-    if view.status in ("released", "expired"):
-        return "-"
-    seconds = int((view.not_before - now).total_seconds())
-    if seconds <= 0:
-        return "now"
-    days, rest = divmod(seconds, 86400)
-    return f"in {days} d {rest // 3600} h {rest % 3600 // 60} min"
 
 
 @release.command("request")
@@ -129,7 +119,7 @@ def release_list(state: dict[str, Any], as_json: bool) -> None:
                     v.id,
                     v.status,
                     v.not_before.isoformat(timespec="minutes"),
-                    _countdown(v, now),
+                    v.countdown(now),
                     str(v.documents),
                     v.requester,
                     ",".join(v.approvers) or "-",

@@ -132,6 +132,21 @@ def countdown(until: datetime, now: datetime) -> str:
     return f"lifted {_duration(-delta)} ago"
 
 
+def due_in(until: datetime, now: datetime) -> str:
+    """How long until `until`, short enough for a column: `in 2 d 3 h`, `in 4 min 5 s`, `now`."""
+    seconds = int((until - now).total_seconds())
+    if seconds <= 0:
+        return "now"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"in {days} d {hours} h"
+    if hours:
+        return f"in {hours} h {minutes} min"
+    return f"in {minutes} min {seconds} s"
+
+
 def _duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 60:

@@ -30,6 +30,7 @@ from vault.catalog.models import Document, Intake, Occurrence
 from vault.catalog.releases import ApprovalRow, ReleaseRow
 from vault.errors import IntegrityError, NotFound, Refused, UsageError, VaultError
 from vault.policy import Decision
+from vault.policy.embargo import due_in
 from vault.release import sshsig
 from vault.release.bundle import BundleContents, BundleFile, PublicMember, write_bundle
 from vault.release.request import ReleaseRequest
@@ -56,8 +57,15 @@ class ReleaseView:
     not_before: datetime
     expires: datetime | None
     approvers: tuple[str, ...]
-    status: str  # pending approvals, waiting for embargo, due, released, expired
+    status: str  # pending approvals, waiting for embargo, due, released, expired, interrupted
     bundle: str | None
+
+    def countdown(self, now: datetime) -> str:
+        """How long until the request may run (`in 2 d 3 h`, `now`), or `-` once it is over."""
+        return "-" if self.status in _OVER else due_in(self.not_before, now)
+
+
+_OVER = frozenset({"released", "expired", "interrupted"})
 
 
 def request_release(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from vault.clock import FixedClock
 from vault.errors import UsageError
-from vault.policy.embargo import Embargo, countdown, parse_local
+from vault.policy.embargo import Embargo, countdown, due_in, parse_local
 
 
 @pytest.mark.parametrize(
@@ -186,6 +186,22 @@ def test_render_in_a_zone_without_abbreviation() -> None:
 )
 def test_countdown(delta: timedelta, expected: str) -> None:
     assert countdown(POLLS_CLOSE, POLLS_CLOSE - delta) == expected
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(days=2, hours=3, minutes=59), "in 2 d 3 h"),
+        (timedelta(days=2), "in 2 d 0 h"),
+        (timedelta(hours=1, minutes=5, seconds=9), "in 1 h 5 min"),
+        (timedelta(minutes=10), "in 10 min 0 s"),
+        (timedelta(seconds=1), "in 0 min 1 s"),
+        (timedelta(0), "now"),
+        (-timedelta(hours=3), "now"),
+    ],
+)
+def test_due_in_fits_a_column(delta: timedelta, expected: str) -> None:
+    assert due_in(POLLS_CLOSE, POLLS_CLOSE - delta) == expected
 
 
 def test_embargo_holds_until_its_instant() -> None:
