@@ -31,12 +31,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from vault import canonical
 from vault.age import X25519Recipient
-from vault.errors import IntegrityError
+from vault.errors import IntegrityError, VaultError
 from vault.keys.bounded import STATEMENT_LIMIT, read_bounded
 from vault.store.atomic import is_temp_name, write_atomic
 
 CONTEXT = b"embargo-vault roster statement v1\n"
 GENESIS_PREV = "0" * 64
+# Far past any newsroom's history (a statement per member, role change or key rotation); bounds
+# what a roster planted by someone with the disk can make every unlock read and verify.
+MAX_STATEMENTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,10 @@ class Roster:
         names = sorted(p.name for p in listing if not is_temp_name(p.name))
         if not names:
             raise IntegrityError("the roster is missing")
+        if len(names) > MAX_STATEMENTS:
+            raise IntegrityError(
+                f"the roster holds {len(names)} statements, more than a vault ever writes"
+            )
         statements = []
         for seq, name in enumerate(names, start=1):
             if name != f"{seq:06d}.json":
@@ -213,7 +220,10 @@ class Roster:
 
         Raises:
             IntegrityError: the statement would not be valid (e.g. signer not allowed).
+            VaultError: the roster holds `MAX_STATEMENTS` already.
         """
+        if state.seq >= MAX_STATEMENTS:
+            raise VaultError(f"the roster is full: it holds {MAX_STATEMENTS} statements")
         unsigned = Statement(
             state.seq + 1, state.head, canonical.instant(at), signer, kind, dict(body), b""
         )

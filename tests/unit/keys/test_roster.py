@@ -15,7 +15,7 @@ import pytest
 
 from tests.unit.keys.builders import T0, VAULT_ID, Chain, record
 from vault import canonical
-from vault.errors import IntegrityError
+from vault.errors import IntegrityError, VaultError
 from vault.keys.member import MemberKeys
 from vault.keys.roster import (
     GENESIS_PREV,
@@ -496,3 +496,23 @@ def test_crash_during_append_leaves_a_loadable_roster(chain: Chain) -> None:
     child.join(30)
     assert child.exitcode == -signal.SIGKILL
     assert chain.roster.load() == before
+
+
+def test_a_roster_past_the_statement_bound_is_refused_unread(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = len(chain.files())
+    monkeypatch.setattr("vault.keys.roster.MAX_STATEMENTS", count - 1)
+    with pytest.raises(IntegrityError, match="more than a vault ever writes"):
+        Roster(chain.roster.dir.parent).load()
+
+
+def test_a_full_roster_takes_no_statement_more(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("vault.keys.roster.MAX_STATEMENTS", len(chain.files()))
+    before = [p.read_bytes() for p in chain.files()]
+    with pytest.raises(VaultError, match="the roster is full"):
+        chain.add("alice", "dave", "editor")
+    assert [p.read_bytes() for p in chain.files()] == before
+    assert Roster(chain.roster.dir.parent).load().seq == len(before)  # still opens
