@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,20 @@ def test_a_detector_that_cannot_start_fails_the_run_and_keeps_nothing(
         monkeypatch.delenv("MAGIC")
         assert vault.documents("leak") == []
     assert not any((test_vault.path / "tmp").iterdir())
+
+
+def test_progress_ends_at_the_bytes_on_disk_however_many_members(
+    test_vault: TestVault, tmp_path: Path
+) -> None:
+    root = tmp_path / "leak"
+    root.mkdir()
+    with zipfile.ZipFile(root / "dump.zip", "w") as archive:
+        for index in range(5):
+            archive.writestr(f"memo-{index}.txt", f"memo {index}\n" * 200)
+    (root / "note.txt").write_text("a note\n")
+    seen: list[Progress] = []
+    with test_vault.open() as vault:
+        vault.check_in([root], collection="leak", progress=seen.append)
+    last = seen[-1]
+    assert last.files == 7  # the zip, its five members and the note
+    assert last.bytes == last.total_bytes == sum(p.stat().st_size for p in root.iterdir())

@@ -358,7 +358,8 @@ def _admit(run: _Run, done: _Staging, origin: Origin) -> None:
     run.unsent.append((pending, sample))
     run.pending_bytes += staged.size
     run.done_files += 1
-    run.done_bytes += staged.size
+    if origin.container is None:  # a member's bytes were counted with its container's
+        run.done_bytes += staged.size
     if len(run.unsent) >= SEND_BATCH or staged.size > KEEP_ITEM:  # a large head goes at once
         _send(run)
     kind = sniff(sample.head)

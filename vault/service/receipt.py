@@ -24,7 +24,11 @@ class ItemResult:
 
 @dataclass(frozen=True)
 class Progress:
-    """A progress report: counts so far and the item being read."""
+    """A progress report: counts so far and the item being read.
+
+    `files` counts container members too; `bytes` counts only what was read from the files
+    given, so that it ends at `total_bytes`.
+    """
 
     files: int
     bytes: int
