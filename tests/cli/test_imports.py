@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 # Loaded only where they are used: pypdf in extraction workers, dkimpy (and dnspython) for a
-# signed message, charset-normalizer for text of no known charset, textual by `vault tui`.
-NOT_AT_START = ("pypdf", "dkim", "dns", "charset_normalizer", "textual")
+# signed message, charset-normalizer for text of no known charset, textual by `vault tui`, and
+# argon2 in the child that stretches a passphrase (here only if no child can start).
+NOT_AT_START = ("pypdf", "dkim", "dns", "charset_normalizer", "textual", "argon2")
 
 
 def test_the_command_line_imports_no_parser_it_does_not_run() -> None:

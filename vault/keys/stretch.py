@@ -16,8 +16,6 @@ import struct
 import subprocess
 import sys
 
-from argon2.low_level import Type, hash_secret_raw
-
 from vault.errors import VaultError
 
 KEY_BYTES = 32
@@ -56,6 +54,9 @@ def stretch(passphrase: bytes, salt: bytes, *, memory_kib: int, passes: int, lan
             check=False,
         )
     except OSError:
+        # Only here: every command would otherwise load argon2 (15 ms) for a path it never takes.
+        from argon2.low_level import Type, hash_secret_raw
+
         return hash_secret_raw(
             passphrase,
             salt,
