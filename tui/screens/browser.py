@@ -214,20 +214,20 @@ class BrowserScreen(VaultScreen):
             embargoes = vault.embargoes(self.collection)
             pages = vault.document_pages(self.collection, where, first=FIRST_PAGE)
             rows = next(pages)
+            keys = _keys(rows)
             if len(rows) >= FIRST_PAGE and not worker.is_cancelled:  # perhaps more: paint these
                 painted = threading.Event()
                 self.post_message(
-                    DocumentsLoaded(rows, _keys(rows), embargoes, complete=False, painted=painted)
+                    DocumentsLoaded(rows, keys, embargoes, complete=False, painted=painted)
                 )
                 painted.wait(FIRST_PAGE_WAIT)
             rest = [row for page in pages for row in page]
             placed = vault.containers(self.collection) if containers else None
         if worker.is_cancelled:
             return
-        rows = rows + rest
         if placed is not None:
             self.post_message(ContainersLoaded(placed))
-        self.post_message(DocumentsLoaded(rows, _keys(rows), embargoes))
+        self.post_message(DocumentsLoaded(rows + rest, keys + _keys(rest), embargoes))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="containers")
     def _fetch_containers(self) -> None:
