@@ -17,9 +17,11 @@ from vault.service.checkin import AHEAD, STAGERS
 from vault.store.objects import SYNC_EARLY
 
 
-def _folder(root: Path) -> dict[str, bytes]:
-    """Files of very different sizes, so stagers finish out of order; some are written back
-    early; a link and a pipe sit between them."""
+def _folder(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """A folder of files of very different sizes, so stagers finish out of order; some are
+    written back early; a link and a pipe sit between them. Its path and the files' contents."""
+    root = tmp_path / "leak"
+    root.mkdir()
     contents: dict[str, bytes] = {}
     for index in range(3 * (STAGERS + AHEAD)):
         size = SYNC_EARLY + 7 if index % 5 == 1 else 10 + 997 * index
@@ -30,15 +32,13 @@ def _folder(root: Path) -> dict[str, bytes]:
         contents[name] = data
     os.symlink(root / "sub0/00.bin", root / "sub1/05-link")
     os.mkfifo(root / "sub2/07-pipe")
-    return contents
+    return root, contents
 
 
 def test_the_receipt_lists_files_in_the_order_they_were_found(
     test_vault: TestVault, tmp_path: Path
 ) -> None:
-    root = tmp_path / "leak"
-    root.mkdir()
-    contents = _folder(root)
+    root, contents = _folder(tmp_path)
     with test_vault.open() as vault:
         receipt = vault.check_in([root], collection="leak")
         stored = {d.oid: d.sha256 for d in vault.documents("leak")}
@@ -59,9 +59,7 @@ def test_the_receipt_lists_files_in_the_order_they_were_found(
 def test_a_run_that_fails_midway_leaves_no_staged_file(
     test_vault: TestVault, tmp_path: Path
 ) -> None:
-    root = tmp_path / "leak"
-    root.mkdir()
-    _folder(root)
+    root, _ = _folder(tmp_path)
 
     def progress(done: Progress) -> None:
         if done.files == 3:  # the stagers are busy with the files after it
@@ -77,9 +75,7 @@ def test_a_run_that_fails_midway_leaves_no_staged_file(
 def test_a_detector_that_cannot_start_fails_the_run_and_keeps_nothing(
     test_vault: TestVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "leak"
-    root.mkdir()
-    _folder(root)
+    root, _ = _folder(tmp_path)
     with test_vault.open() as vault:
         monkeypatch.setenv("MAGIC", "/nonexistent/magic.mgc")  # the workers' libmagic fails
         with pytest.raises(DetectorUnavailable):

@@ -31,9 +31,9 @@ class Tap:
     def read(self, n: int = -1) -> bytes:
         """Read from the source, keeping what detection needs."""
         data = self._source.read(n)
-        if data and not isinstance(data, bytes):
-            data = bytes(data)  # held by reference below: must not change under us
         if data:
+            if not isinstance(data, bytes):
+                data = bytes(data)  # held by reference below: must not change under us
             self.size += len(data)
             if self._kept is not None and self.size > self._keep_limit:
                 self._kept = None

@@ -339,9 +339,9 @@ def _store(run: _Run, source: BinaryIO, origin: Origin) -> None:
         # Only a container member's stream has limits: the container stops expanding.
         _record(run, _failed(origin, exc.message, exc.flag))
         raise
+    except Cancelled:
+        raise
     except (VaultError, OSError) as exc:
-        if isinstance(exc, Cancelled):
-            raise
         _record(run, _failed(origin, _reason(exc)))
         return
     _admit(run, done, origin)
