@@ -14,7 +14,7 @@ import io
 import os
 from collections.abc import Sequence
 from types import TracebackType
-from typing import BinaryIO
+from typing import Protocol
 
 from vault.age import header, hybrid, scrypt
 from vault.age.protocols import FILE_KEY_SIZE, Recipient
@@ -29,13 +29,19 @@ def _check_stanzas(stanzas: Sequence[header.Stanza]) -> None:
         raise ValueError("post-quantum recipients cannot be mixed with classic ones")
 
 
+class Sink(Protocol):
+    """Where an age file is written: a binary file, or anything else with `write`."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
 class Encryptor:
     """Write an age file to `dst`, chunk by chunk.
 
     `dst` is not closed: the caller owns it (and decides when to fsync it).
     """
 
-    def __init__(self, dst: BinaryIO, recipients: Sequence[Recipient]) -> None:
+    def __init__(self, dst: Sink, recipients: Sequence[Recipient]) -> None:
         """Wrap a fresh file key to every recipient and write the header and nonce.
 
         Args:

@@ -9,8 +9,9 @@ Writing happens in two steps so the catalog never names an object that is not du
 `stage` makes one pass over the input — reading, HMAC-ing, hashing and encrypting into `tmp/` —
 and `commit` syncs a whole batch of staged files, renames them into place (or discards one whose
 object already exists), and syncs the directories. Only then may the caller write catalog rows
-and audit entries that name them. A large object is also written back as soon as it is staged,
-so the disk works while the next one is encrypted and the batch's sync is short.
+and audit entries that name them. A large object goes to the disk as it is staged — straight, past
+the page cache, where the filesystem allows (`DirectWriter`) — so the disk works while the next
+one is encrypted and the batch's sync is short.
 
 Reading recomputes the HMAC after decryption: age has no associated data, so this is what stops
 one object file being swapped for another of the same collection.
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from vault.age import ChunkReader, Encryptor, Identity, Recipient, decrypt_chunks
 from vault.errors import Cancelled, IntegrityError
 from vault.store.atomic import create_exclusive, sync_filesystem
+from vault.store.direct import DirectWriter
 from vault.store.padding import padme
 
 if TYPE_CHECKING:
@@ -110,31 +112,33 @@ class ObjectStore:
         except FileNotFoundError:  # the first object of a new vault: no `tmp/` yet
             self.tmp.mkdir(exist_ok=True)
             fd = create_exclusive(tmp)
+        out = DirectWriter(fd)
         try:
-            with os.fdopen(fd, "wb", closefd=True) as out:
-                with Encryptor(out, [recipient]) as enc:
-                    while chunk := src.read(READ):
-                        if cancelled is not None and cancelled():
-                            raise Cancelled("check-in cancelled")
-                        mac.update(chunk)
-                        sha.update(chunk)
-                        enc.write(chunk)
-                        size += len(chunk)
-                        if on_bytes is not None:
-                            on_bytes(len(chunk))
-                    pad = padme(size) - size
-                    while pad:
-                        step = min(pad, CHUNK)
-                        enc.write(_ZEROS[:step])
-                        pad -= step
-                if size >= SYNC_EARLY:
-                    # Written back now, while other items are encrypted, instead of all at
-                    # once in `commit`'s sync, which then finds little left to do.
-                    out.flush()
-                    os.fdatasync(out.fileno())
+            with Encryptor(out, [recipient]) as enc:
+                while chunk := src.read(READ):
+                    if cancelled is not None and cancelled():
+                        raise Cancelled("check-in cancelled")
+                    mac.update(chunk)
+                    sha.update(chunk)
+                    enc.write(chunk)
+                    size += len(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+                pad = padme(size) - size
+                while pad:
+                    step = min(pad, CHUNK)
+                    enc.write(_ZEROS[:step])
+                    pad -= step
+            out.close()
+            if size >= SYNC_EARLY and not out.bypassed:
+                # Written back now, while other items are encrypted, instead of all at once in
+                # `commit`'s sync, which then finds little left to do.
+                os.fdatasync(fd)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        finally:
+            os.close(fd)
         return Staged(oid=mac.hexdigest(), size=size, sha256=sha.hexdigest(), tmp=tmp)
 
     def commit(self, staged: Sequence[Staged]) -> list[bool]:

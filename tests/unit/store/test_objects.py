@@ -18,8 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.store.test_direct import has_direct_io
 from vault.age import Encryptor, X25519Identity, decrypt, encrypt
 from vault.errors import Cancelled, IntegrityError
+from vault.store import direct
 from vault.store.objects import CHUNK, READ, SYNC_EARLY, ObjectKeys, ObjectStore, Staged, check_oid
 from vault.store.padding import padme
 
@@ -188,9 +190,17 @@ def test_duplicates_within_one_batch(store: ObjectStore, coll: Collection) -> No
     assert _read(store, batch[0].oid, 3, coll.keys) == b"one"
 
 
-def test_a_large_object_is_written_back_as_it_is_staged(
-    store: ObjectStore, coll: Collection, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("direct_io", [True, False])
+def test_a_large_object_reaches_the_disk_as_it_is_staged(
+    store: ObjectStore,
+    coll: Collection,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    direct_io: bool,
 ) -> None:
+    """Straight to the disk where the filesystem allows, else written back by `fdatasync`."""
+    if direct_io and not has_direct_io(tmp_path):
+        pytest.skip(f"the filesystem of {tmp_path} has no direct I/O to test")
     synced: list[int] = []
     real = os.fdatasync
 
@@ -199,9 +209,12 @@ def test_a_large_object_is_written_back_as_it_is_staged(
         real(fd)
 
     monkeypatch.setattr(os, "fdatasync", fdatasync)
+    if not direct_io:
+        monkeypatch.setattr(direct, "_set_direct", lambda fd, *, on: False)
     for size in (SYNC_EARLY - 1, SYNC_EARLY):
         store.stage(io.BytesIO(bytes(size)), id_key=coll.id_key, recipient=coll.identity.recipient)
-    assert len(synced) == 1  # the small one waits for the batch's one sync in `commit`
+    # The small one waits for the batch's one sync in `commit`; so does a large one on the disk.
+    assert len(synced) == (0 if direct_io else 1)
 
 
 def test_cancelled_stage_removes_its_temp_file(store: ObjectStore, coll: Collection) -> None:
