@@ -43,7 +43,7 @@ from vault.store.atomic import write_atomic
 from vault.store.lock import WriterLock
 from vault.store.objects import ObjectStore
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: an object is addressed by the HMAC of its SHA-256, not of its bytes
 
 
 @dataclass

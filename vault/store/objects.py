@@ -1,19 +1,22 @@
 """Content-addressed objects: each document is one standard age file.
 
-    objects/<first two hex digits>/<oid>        oid = HMAC-SHA256(collection id key, plaintext)
+    objects/<first two hex digits>/<oid>   oid = HMAC-SHA256(collection id key, SHA-256(plaintext))
 
 The address is keyed, never a plain hash, so holding a known file does not let anyone test
-whether the vault has it. Plaintext is Padmé-padded with zero bytes before encryption.
+whether the vault has it. It is the HMAC of the plaintext's SHA-256 rather than of the plaintext
+itself: as unforgeable without the key (HMAC is a PRF, and SHA-256 collisions would break the
+signed release manifests first), and the plaintext is hashed once, not twice — the SHA-256 is
+recorded anyway. Plaintext is Padmé-padded with zero bytes before encryption.
 
 Writing happens in two steps so the catalog never names an object that is not durable:
-`stage` makes one pass over the input — reading, HMAC-ing, hashing and encrypting into `tmp/` —
+`stage` makes one pass over the input — reading, hashing and encrypting into `tmp/` —
 and `commit` syncs a whole batch of staged files, renames them into place (or discards one whose
 object already exists), and syncs the directories. Only then may the caller write catalog rows
 and audit entries that name them. A large object goes to the disk as it is staged — straight, past
 the page cache, where the filesystem allows (`DirectWriter`) — so the disk works while the next
 one is encrypted and the batch's sync is short.
 
-Reading recomputes the HMAC after decryption: age has no associated data, so this is what stops
+Reading recomputes the address after decryption: age has no associated data, so this is what stops
 one object file being swapped for another of the same collection.
 """
 
@@ -104,7 +107,6 @@ class ObjectStore:
             OSError: reading the input or writing the temp file failed (temp file removed).
         """
         tmp = self.tmp / f"{secrets.token_hex(16)}.obj"
-        mac = hmac.new(id_key, digestmod=hashlib.sha256)
         sha = hashlib.sha256()
         size = 0
         try:
@@ -118,7 +120,6 @@ class ObjectStore:
                 while chunk := src.read(READ):
                     if cancelled is not None and cancelled():
                         raise Cancelled("check-in cancelled")
-                    mac.update(chunk)
                     sha.update(chunk)
                     enc.write(chunk)
                     size += len(chunk)
@@ -139,7 +140,8 @@ class ObjectStore:
             raise
         finally:
             os.close(fd)
-        return Staged(oid=mac.hexdigest(), size=size, sha256=sha.hexdigest(), tmp=tmp)
+        digest = sha.digest()
+        return Staged(oid=address(id_key, digest), size=size, sha256=digest.hex(), tmp=tmp)
 
     def commit(self, staged: Sequence[Staged]) -> list[bool]:
         """Make staged objects durable and put them in place.
@@ -189,7 +191,7 @@ class ObjectStore:
         Raises:
             IntegrityError: missing, damaged, swapped or wrongly padded object.
         """
-        mac = hmac.new(keys.id_key, digestmod=hashlib.sha256)
+        sha = hashlib.sha256()
         remaining = size
         padding_ok = True
         held: bytes | None = None
@@ -200,7 +202,7 @@ class ObjectStore:
             remaining -= len(data)
             if pad.count(0) != len(pad):
                 padding_ok = False
-            mac.update(data)
+            sha.update(data)
             if not data:
                 continue  # all padding: keep holding back the last piece of real data
             if held:
@@ -208,7 +210,7 @@ class ObjectStore:
             held = data
         if remaining or total != padme(size) or not padding_ok:
             raise IntegrityError(f"object {oid[:12]}… is damaged")
-        if not hmac.compare_digest(mac.hexdigest(), oid):
+        if not hmac.compare_digest(address(keys.id_key, sha.digest()), oid):
             raise IntegrityError(f"object {oid[:12]}… is not the document it should be")
         if held:
             yield held
@@ -255,6 +257,11 @@ class ObjectStore:
             if sub.is_dir():
                 for entry in sorted(sub.iterdir()):
                     yield f"{sub.name}/{entry.name}"
+
+
+def address(id_key: bytes, sha256: bytes) -> str:
+    """The object id of a plaintext with this SHA-256 digest, in a collection with this id key."""
+    return hmac.new(id_key, sha256, hashlib.sha256).hexdigest()
 
 
 def check_oid(oid: str) -> None:

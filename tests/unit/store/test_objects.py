@@ -42,7 +42,8 @@ class Collection:
         return ObjectKeys([self.identity], self.id_key)
 
     def oid(self, plaintext: bytes) -> str:
-        return hmac.new(self.id_key, plaintext, hashlib.sha256).hexdigest()
+        digest = hashlib.sha256(plaintext).digest()
+        return hmac.new(self.id_key, digest, hashlib.sha256).hexdigest()
 
 
 @pytest.fixture
