@@ -9,11 +9,11 @@ its own staged ciphertext, and its members are checked in as children, recursive
 intake's `Limits`.
 
 Staged objects are committed in batches: made durable and renamed into place first, then their
-catalog rows written in one transaction, so a row never names an object that could be lost. The
-intake's audit entry is written before anything is read; a closing entry records the counts and
-the receipt's digest. Links, FIFOs, sockets and devices are reported and skipped, never followed
-or opened. One bad item never aborts the batch; cancelling stops between chunks, and what was
-committed stays.
+catalog rows written in one transaction, so a row never names an object that could be lost; its
+text is indexed on a writer thread while the next batch is staged. The intake's audit entry is
+written before anything is read; a closing entry records the counts and the receipt's digest.
+Links, FIFOs, sockets and devices are reported and skipped, never followed or opened. One bad item
+never aborts the batch; cancelling stops between chunks, and what was committed stays.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ class _Run:
     total_files: int
     total_bytes: int
     extractor: Extractor | None = None  # started on the first document with text
+    index_writer: indexing.IndexWriter = field(default_factory=indexing.IndexWriter)
     pending: list[_Pending] = field(default_factory=list)
     # Samples not yet handed to detection; dropped once sent (heads can be large).
     unsent: list[tuple[_Pending, Sample]] = field(default_factory=list)
@@ -208,6 +209,7 @@ def check_in(
                 receipt.cancelled = True
             finally:
                 ctx.store.discard([p.staged for p in run.pending])  # none, unless it failed
+                run.index_writer.close()
                 if run.extractor is not None:
                     run.extractor.close()
         ctx.audit(
@@ -420,7 +422,7 @@ def _flag_late(run: _Run, container: _Pending, flags: set[str]) -> None:
     if container.receipt_index is None:
         return  # still pending: the flags go in with its row
     oid = container.staged.oid
-    with Session(run.collection.catalog) as session:
+    with run.index_writer.lock, Session(run.collection.catalog) as session:
         row = session.get(Document, oid)
         if row is not None:
             row.flags = _merge(row.flags, sorted(flags))
@@ -491,10 +493,17 @@ def _send(run: _Run) -> None:
         run.in_flight.popleft().result()
 
 
-def _finish_index(run: _Run) -> None:
+def _write_index(run: _Run) -> None:
+    """Hand the last batch's extractions to the index writer, once it has written the one
+    before."""
     if run.indexing is not None:
-        run.indexing.finish()
+        run.index_writer.write(run.indexing)
         run.indexing = None
+
+
+def _finish_index(run: _Run) -> None:
+    _write_index(run)
+    run.index_writer.wait()
 
 
 def _flush(run: _Run) -> None:
@@ -509,7 +518,7 @@ def _flush(run: _Run) -> None:
     now = ctx.clock.now()
     documents: dict[str, dict[str, object]] = {}
     occurrences: list[dict[str, object]] = []
-    with Session(opened.catalog) as session:
+    with run.index_writer.lock, Session(opened.catalog) as session:
         oids = {p.staged.oid for p in run.pending}
         known = {
             row.oid: row.flags
@@ -569,9 +578,10 @@ def _flush(run: _Run) -> None:
             session.execute(insert(Document), list(documents.values()))
         session.execute(insert(Occurrence), occurrences)
         session.commit()
-    # The previous batch's text has had this batch's staging to be extracted in: write it, and
-    # send this batch's, so the workers extract while the main thread encrypts.
-    _finish_index(run)
+    # The previous batch's text has had this batch's staging to be extracted in: have it
+    # written, and send this batch's, so the workers extract and the writer indexes while the
+    # main thread encrypts.
+    _write_index(run)
     run.indexing = indexing.start(
         ctx,
         opened,
