@@ -74,3 +74,4 @@ def test_benchmark_prints_tables_and_ratios_on_tiny_data(tmp_path: Path) -> None
     vault = next(t for t in a["tools"] if t["tool"] == "vault")
     assert vault["notes"]["receipt"]["new"] == a["data"]["files"] == 200
     assert vault["summary"]["mb_s"] > 0
+    assert not (tmp_path / "work" / "runs" / "trash").exists()  # emptied after each data set
