@@ -1,5 +1,5 @@
-"""Check-in indexes each batch's text on a writer thread while the next batch is committed:
-every batch ends up searchable, and a batch that cannot be written fails the run."""
+"""Check-in indexes committed batches' text on a writer thread while the next batches are
+committed: every batch ends up searchable, and a batch that cannot be written fails the run."""
 
 from __future__ import annotations
 
@@ -27,10 +27,12 @@ def _folder(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.parametrize("group", [3, indexing.GROUP], ids=["batch-by-batch", "all-at-the-end"])
 def test_every_batch_is_indexed_while_the_next_is_committed(
-    test_vault: TestVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    test_vault: TestVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: int
 ) -> None:
-    monkeypatch.setattr(checkin, "BATCH_FILES", 3)  # seven batches, each written as one comes
+    monkeypatch.setattr(checkin, "BATCH_FILES", 3)  # eight batches
+    monkeypatch.setattr(indexing, "GROUP", group)
     root = _folder(tmp_path)
     with test_vault.open() as vault:
         receipt = vault.check_in([root], collection="leak")
@@ -47,21 +49,24 @@ def test_a_batch_that_cannot_be_indexed_fails_the_run(
     test_vault: TestVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(checkin, "BATCH_FILES", 3)
-    written = indexing.Indexing.finish
+    monkeypatch.setattr(indexing, "GROUP", 3)
+    rows = indexing.Indexing.rows
     calls: list[int] = []
 
-    def failing(batch: indexing.Indexing) -> None:
+    def failing(
+        batch: indexing.Indexing,
+    ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
         calls.append(len(calls))
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
-        written(batch)
+        return rows(batch)
 
-    monkeypatch.setattr(indexing.Indexing, "finish", failing)
+    monkeypatch.setattr(indexing.Indexing, "rows", failing)
     root = _folder(tmp_path)
     with test_vault.open() as vault:
         with pytest.raises(OSError, match="No space left"):
             vault.check_in([root], collection="leak")
-        monkeypatch.setattr(indexing.Indexing, "finish", written)
+        monkeypatch.setattr(indexing.Indexing, "rows", rows)
         evidence = {d.name: d.dkim for d in vault.documents("leak")}
         # The mails walked first were indexed, in the one batch written before the failure.
         first = [evidence[f"mail-{index:02d}.eml"] for index in range(4)]

@@ -494,16 +494,15 @@ def _send(run: _Run) -> None:
 
 
 def _write_index(run: _Run) -> None:
-    """Hand the last batch's extractions to the index writer, once it has written the one
-    before."""
+    """Hand the last batch's extractions to the index writer."""
     if run.indexing is not None:
-        run.index_writer.write(run.indexing)
+        run.index_writer.add(run.indexing)
         run.indexing = None
 
 
 def _finish_index(run: _Run) -> None:
     _write_index(run)
-    run.index_writer.wait()
+    run.index_writer.flush()
 
 
 def _flush(run: _Run) -> None:
