@@ -373,3 +373,15 @@ def test_a_dkim_archive_written_into_vault_db_directly_is_refused(
     assert any("DKIM key archive is not the archive the last import logged" in p for p in problems)
     rechecked = test_vault.cli("dkim", "check")
     assert rechecked.returncode == 4, rechecked.stderr
+
+
+def test_a_vault_of_the_earlier_format_is_refused_not_misread(
+    pristine: TestVault, tmp_path: Path
+) -> None:
+    # Format 1 addressed an object by the HMAC of its bytes: its addresses would all fail to
+    # verify under format 2, so it must be refused as a whole, before anything is read.
+    target = _copy(pristine, tmp_path)
+    vault_file = target.path / "VAULT"
+    vault_file.write_text(vault_file.read_text().replace("format = 2\n", "format = 1\n"))
+    with pytest.raises(IntegrityError, match="unknown format"):
+        target.open()
