@@ -139,7 +139,6 @@ class ObjectStore:
             tmp.unlink(missing_ok=True)
             raise
         finally:
-            out.release()  # no write may be in flight when the descriptor is closed
             os.close(fd)
         digest = sha.digest()
         return Staged(oid=address(id_key, digest), size=size, sha256=digest.hex(), tmp=tmp)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,6 @@ def _write(path: Path, data: bytes, piece: int = CHUNK) -> DirectWriter:
             assert writer.write(data[start : start + piece]) == len(data[start : start + piece])
         writer.close()
     finally:
-        writer.release()
         os.close(fd)
     return writer
 
@@ -143,44 +141,3 @@ def test_other_write_errors_are_raised(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(os, "write", full)
     with pytest.raises(OSError, match="No space"):
         _write(tmp_path / "out", _content(RUN + 1))
-
-
-def test_a_run_is_written_while_the_next_is_filled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = os.write
-    in_flight, may_finish = threading.Event(), threading.Event()
-
-    def slow(fd: int, data: bytes | memoryview) -> int:
-        if len(data) == RUN:  # a whole run, written on the writer's thread
-            in_flight.set()
-            assert may_finish.wait(10)
-        return real(fd, data)
-
-    monkeypatch.setattr(os, "write", slow)
-    data = _content(2 * RUN + 17)
-    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    writer = DirectWriter(fd)
-    try:
-        writer.write(data[:RUN])
-        assert in_flight.wait(10)
-        writer.write(data[RUN : RUN + 4096])  # into the second buffer, the first still writing
-        may_finish.set()
-        writer.write(data[RUN + 4096 :])
-        writer.close()
-    finally:
-        writer.release()
-        os.close(fd)
-    assert (tmp_path / "out").read_bytes() == data
-
-
-def test_a_failed_write_leaves_no_thread_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def full(fd: int, data: bytes | memoryview) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "write", full)
-    with pytest.raises(OSError, match="No space"):
-        _write(tmp_path / "out", _content(4 * RUN))
-    assert not [t for t in threading.enumerate() if t.name.startswith("direct")]
