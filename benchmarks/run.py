@@ -179,9 +179,9 @@ class Bench:
 
         The runs' outputs are deleted only once the data set is done. ext4 without a journal
         (this machine's root) will not reuse an inode freed in the last minute or more, and
-        scans past each one for every new file: a run that follows the deletion of the 22,000
-        objects of (b) paid about 1 ms per file it created, a cost no newsroom's disk has, and
-        the tools that write one file per document pay it, the others not.
+        scans past each one for every new file: a run that followed the deletion of the 22,000
+        objects of (b) paid about 1 ms per file it created. That is a cost of benchmarking back
+        to back, and only a tool that writes one file per document pays it.
         """
         results = {t.name: ToolResult(t.name) for t in tools}
         for i in range(self.args.runs):

@@ -55,7 +55,7 @@ def test_a_batch_that_cannot_be_indexed_fails_the_run(
 
     def failing(
         batch: indexing.Indexing,
-    ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
+    ) -> tuple[list[indexing.TextRow], list[indexing.StatusRow]]:
         calls.append(len(calls))
         if len(calls) == 2:
             raise OSError(28, "No space left on device")

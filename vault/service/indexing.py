@@ -29,6 +29,9 @@ from vault.service.context import Context, OpenCollection
 DKIM_SETTING = "dkim_keys"
 GROUP = 2048  # documents whose text is written in one transaction, at the least
 
+TextRow = tuple[str, str, str]  # document_text: oid, name, body
+StatusRow = tuple[str, str, str, str]  # document: index_error, dkim, dkim_detail; its oid
+
 
 @dataclass(frozen=True)
 class NewDocument:
@@ -70,10 +73,10 @@ class Indexing:
     pending: list[tuple[str, str, Future[Extraction] | None]]  # oid, name, its text to come
     evidence: dict[str, tuple[str, str]]
 
-    def rows(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
+    def rows(self) -> tuple[list[TextRow], list[StatusRow]]:
         """Wait for the batch's text: its index rows, and its documents' new column values."""
-        texts: list[tuple[str, str, str]] = []
-        results: list[tuple[str, str, str, str]] = []  # new rows: no evidence is overwritten
+        texts: list[TextRow] = []
+        results: list[StatusRow] = []  # new rows: no evidence is overwritten
         for oid, name, future in self.pending:
             extraction = future.result() if future is not None else Extraction("", None)
             texts.append((oid, name, extraction.text))
@@ -134,8 +137,8 @@ class IndexWriter:
             writing.result()
 
     def _write(self, group: list[Indexing]) -> None:
-        texts: list[tuple[str, str, str]] = []
-        results: list[tuple[str, str, str, str]] = []
+        texts: list[TextRow] = []
+        results: list[StatusRow] = []
         for batch in group:  # the extractions are awaited before the catalog is held
             batch_texts, batch_results = batch.rows()
             texts += batch_texts
