@@ -1,11 +1,14 @@
 """Check-in indexes committed batches' text on a writer thread while the next batches are
-committed: every batch ends up searchable, and a batch that cannot be written fails the run."""
+committed: every batch ends up searchable, a batch that cannot be written fails the run, and the
+writer and the commits never hold the catalog at once."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection, Engine, event
 
 from tests.vaults import TestVault
 from vault.service import checkin, indexing
@@ -73,3 +76,59 @@ def test_a_batch_that_cannot_be_indexed_fails_the_run(
         assert first == ["no-signature"] * 3 + [""]
         assert vault.check(read_data=True).ok
     assert not any((test_vault.path / "tmp").iterdir())
+
+
+class _OwnedLock:
+    """A lock that knows which thread holds it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.owner: int | None = None
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self.owner = threading.get_ident()
+
+    def __exit__(self, *_: object) -> None:
+        self.owner = None
+        self._lock.release()
+
+
+def test_every_catalog_transaction_of_a_run_holds_the_writers_lock(
+    test_vault: TestVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's and the batch commits' transactions take turns: none starts unlocked."""
+    monkeypatch.setattr(checkin, "BATCH_FILES", 3)
+    monkeypatch.setattr(indexing, "GROUP", 3)
+    writers: list[_OwnedLock] = []
+    start, close = indexing.IndexWriter.__init__, indexing.IndexWriter.close
+
+    def starting(writer: indexing.IndexWriter) -> None:
+        start(writer)
+        lock = _OwnedLock()  # used as the writer uses its lock, and it tells who holds it
+        writer.lock = lock  # type: ignore[assignment]
+        writers.append(lock)
+
+    def closing(writer: indexing.IndexWriter) -> None:
+        close(writer)
+        writers.clear()  # the run is over: what follows is not its
+
+    begun: list[tuple[str, bool]] = []  # the thread, and whether it held the lock
+
+    def on_begin(conn: Connection) -> None:
+        if writers and str(conn.engine.url.database).endswith("catalog.db"):
+            begun.append(
+                (threading.current_thread().name, writers[0].owner == threading.get_ident())
+            )
+
+    monkeypatch.setattr(indexing.IndexWriter, "__init__", starting)
+    monkeypatch.setattr(indexing.IndexWriter, "close", closing)
+    root = _folder(tmp_path)
+    event.listen(Engine, "begin", on_begin)
+    try:
+        with test_vault.open() as vault:
+            vault.check_in([root], collection="leak")
+    finally:
+        event.remove(Engine, "begin", on_begin)
+    assert {name.split("_")[0] for name, _ in begun} == {"MainThread", "index"}
+    assert all(held for _, held in begun), begun
