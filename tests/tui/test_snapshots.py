@@ -99,7 +99,11 @@ def _embargo_and_request(tv: TestVault, clock: FixedClock) -> None:
     """Something for every screen to show: an embargo lifting in two days, a pending request.
 
     The embargo's zone keeps no daylight-saving time, so its rendering is the same all year.
+    The clock moves to half past a minute: a time on the whole minute is shown without
+    seconds, and would make the columns one time in sixty different.
     """
+    now = clock.now()
+    clock.set(now.replace(second=30, microsecond=0) + timedelta(minutes=1))
     with tv.open() as vault:
         vault.add_member("dave", ["editor"], DAVE)
         vault.grant("leak", "dave")
