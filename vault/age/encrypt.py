@@ -14,11 +14,11 @@ import io
 import os
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from vault.age import header, hybrid, scrypt
 from vault.age.protocols import FILE_KEY_SIZE, Recipient
-from vault.age.stream import CHUNK_SIZE, NONCE_SIZE, StreamCipher, payload_key
+from vault.age.stream import CHUNK_SIZE, NONCE_SIZE, TAG_SIZE, StreamCipher, payload_key
 
 
 def _check_stanzas(stanzas: Sequence[header.Stanza]) -> None:
@@ -33,6 +33,19 @@ class Sink(Protocol):
     """Where an age file is written: a binary file, or anything else with `write`."""
 
     def write(self, data: bytes, /) -> object: ...
+
+
+@runtime_checkable
+class InPlaceSink(Sink, Protocol):
+    """A sink that lends its own buffer, so chunks are sealed into it without a copy."""
+
+    def room(self, size: int, /) -> memoryview | None:
+        """The next `size` bytes to fill, or None to be handed them through `write`."""
+        ...
+
+    def advance(self, size: int, /) -> None:
+        """Take the `size` bytes just filled."""
+        ...
 
 
 class Encryptor:
@@ -58,6 +71,7 @@ class Encryptor:
         _check_stanzas(stanzas)
         nonce = os.urandom(NONCE_SIZE)
         self._dst = dst
+        self._in_place = dst if isinstance(dst, InPlaceSink) else None
         self._cipher = StreamCipher(payload_key(file_key, nonce))
         self._buffer = bytearray()  # a partial chunk
         self._held: bytes | memoryview | None = None  # a full chunk, perhaps the last
@@ -79,8 +93,7 @@ class Encryptor:
         while view:
             if self._held is not None:
                 # More data follows, so the held-back chunk is not the last one.
-                self._dst.write(self._cipher.seal(self._counter, False, self._held))
-                self._counter += 1
+                self._seal(False, self._held)
                 self._held = None
             if not self._buffer and len(view) >= CHUNK_SIZE:
                 piece = view[:CHUNK_SIZE]
@@ -101,9 +114,20 @@ class Encryptor:
             return
         self._closed = True
         last = self._held if self._held is not None else bytes(self._buffer)
-        self._dst.write(self._cipher.seal(self._counter, True, last))
+        self._seal(True, last)
         self._held = None
         self._buffer.clear()
+
+    def _seal(self, last: bool, plaintext: bytes | memoryview) -> None:
+        sink, size = self._in_place, len(plaintext) + TAG_SIZE
+        out = None if sink is None else sink.room(size)
+        if sink is None or out is None:
+            self._dst.write(self._cipher.seal(self._counter, last, plaintext))
+        else:
+            with out:
+                self._cipher.seal_into(self._counter, last, plaintext, out)
+            sink.advance(size)
+        self._counter += 1
 
     def abort(self) -> None:
         """Stop without writing a final chunk: what was written will never decrypt."""

@@ -52,6 +52,12 @@ class StreamCipher:
         """Encrypt chunk number `counter`; `last` marks the final chunk."""
         return self._aead.encrypt(_chunk_nonce(counter, last), plaintext, None)
 
+    def seal_into(
+        self, counter: int, last: bool, plaintext: bytes | memoryview, out: memoryview
+    ) -> None:
+        """Encrypt chunk number `counter` into `out`, which is `TAG_SIZE` bytes longer."""
+        self._aead.encrypt_into(_chunk_nonce(counter, last), plaintext, None, out)
+
     def open(self, counter: int, last: bool, ciphertext: bytes) -> bytes | None:
         """Decrypt chunk number `counter` as final or not, or None if it does not authenticate."""
         try:

@@ -19,8 +19,12 @@ def _content(size: int) -> bytes:
     return (bytes(range(251)) * (size // 251 + 1))[:size]  # a prime period: no run repeats
 
 
+def _open(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
 def _write(path: Path, data: bytes, piece: int = CHUNK) -> DirectWriter:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = _open(path)
     try:
         writer = DirectWriter(fd)
         for start in range(0, len(data), piece):
@@ -141,3 +145,56 @@ def test_other_write_errors_are_raised(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(os, "write", full)
     with pytest.raises(OSError, match="No space"):
         _write(tmp_path / "out", _content(RUN + 1))
+
+
+@pytest.mark.parametrize("size", [100, RUN + 5, 3 * RUN + 17])
+def test_bytes_filled_in_place_land_where_written_ones_would(tmp_path: Path, size: int) -> None:
+    data = _content(size)
+    fd = _open(tmp_path / "out")
+    writer = DirectWriter(fd)
+    refused = 0
+    for start in range(0, size, CHUNK):
+        piece = data[start : start + CHUNK]
+        room = writer.room(len(piece))
+        if room is None:  # it would cross the end of a run
+            refused += 1
+            writer.write(piece)
+            continue
+        with room:
+            room[:] = piece
+        writer.advance(len(piece))
+    writer.close()
+    os.close(fd)
+    assert (tmp_path / "out").read_bytes() == data
+    assert refused == (size // RUN)  # one chunk in sixteen straddles a run's end
+
+
+def test_a_reused_buffer_writes_only_the_new_objects_bytes(tmp_path: Path) -> None:
+    _write(tmp_path / "large", _content(RUN + RUN // 2))
+    _write(tmp_path / "small", b"tiny")
+    assert (tmp_path / "small").read_bytes() == b"tiny"
+
+
+def test_a_closed_writer_refuses_writes_and_gives_its_buffer_back_once(tmp_path: Path) -> None:
+    fd = _open(tmp_path / "closed")
+    writer = DirectWriter(fd)
+    writer.write(b"kept")
+    writer.close()
+    writer.close()  # harmless
+    with pytest.raises(ValueError, match="closed"):
+        writer.write(b"late")
+    with pytest.raises(ValueError, match="closed"):
+        writer.room(4)
+    os.close(fd)
+    # Had the buffer been given back twice, these two would share it and mix their bytes.
+    fds = [_open(tmp_path / name) for name in ("one", "two")]
+    writers = [DirectWriter(fd) for fd in fds]
+    for _ in range(3):
+        for index, each in enumerate(writers):
+            each.write(bytes([index]) * 1000)
+    for each, fd in zip(writers, fds, strict=True):
+        each.close()
+        os.close(fd)
+    assert (tmp_path / "closed").read_bytes() == b"kept"
+    assert (tmp_path / "one").read_bytes() == bytes(3000)
+    assert (tmp_path / "two").read_bytes() == b"\x01" * 3000
