@@ -36,8 +36,14 @@ class _Source:
 
     def read_exact(self, size: int) -> bytes:
         """Read `size` bytes, fewer only at end of stream."""
-        out = bytearray(self._pending[:size])
-        self._pending = self._pending[size:]
+        if self._pending:
+            out = bytearray(self._pending[:size])
+            self._pending = self._pending[size:]
+        else:  # every chunk after the first: mostly one read, and no copy of what it gave
+            first = self._src.read(size)
+            if len(first) == size or not first:
+                return bytes(first)
+            out = bytearray(first)
         while len(out) < size:
             block = self._src.read(size - len(out))
             if not block:
