@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -200,6 +201,30 @@ def test_decryption_streams() -> None:
     # The first chunk is released having read one chunk (and one header read-ahead), not all.
     assert src.high_water <= payload_offset(src.getvalue()) + ENCRYPTED_CHUNK_SIZE + 4096
     assert b"".join(chunks) == data[CHUNK_SIZE:]
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that returns at most `most` bytes a read, as a pipe or socket may."""
+
+    def __init__(self, data: bytes, most: int) -> None:
+        super().__init__()
+        self._data = io.BytesIO(data)
+        self._most = most
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        piece = self._data.read(min(len(buffer), self._most))
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+@pytest.mark.parametrize("most", [1, 4093, ENCRYPTED_CHUNK_SIZE - 1])
+def test_short_reads_are_put_together_into_whole_chunks(most: int) -> None:
+    data = plaintext(3 * CHUNK_SIZE + 5)
+    src = _Trickle(encrypt(data, RECIPIENTS), most)
+    assert b"".join(decrypt_chunks(src, [IDENTITY])) == data  # type: ignore[arg-type]
 
 
 def test_every_flipped_byte_is_refused() -> None:
