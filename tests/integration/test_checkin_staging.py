@@ -6,14 +6,17 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.vaults import TestVault
-from vault.ingest.detect import DetectorUnavailable
-from vault.service import Progress
-from vault.service.checkin import AHEAD, STAGERS
+from vault.ingest.detect import MAX_HEAD, MAX_TAIL, DetectorUnavailable
+from vault.ingest.walk import Found
+from vault.service import Progress, checkin
+from vault.service.checkin import AHEAD, AHEAD_BYTES, STAGERS
 from vault.store.objects import SYNC_EARLY
 
 
@@ -100,3 +103,44 @@ def test_progress_ends_at_the_bytes_on_disk_however_many_members(
     last = seen[-1]
     assert last.files == 7  # the zip, its five members and the note
     assert last.bytes == last.total_bytes == sum(p.stat().st_size for p in root.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("size", "most"),
+    [(100, AHEAD + 1), (MAX_HEAD + MAX_TAIL, AHEAD_BYTES // (MAX_HEAD + MAX_TAIL) + 1)],
+    ids=["small files", "large files"],
+)
+def test_files_are_staged_only_so_far_ahead_of_their_admission(
+    test_vault: TestVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, most: int
+) -> None:
+    """Small files run far ahead, so the stagers never wait; large ones less far, since each
+    holds its tap's samples in memory until it is admitted."""
+    root = tmp_path / "leak"
+    root.mkdir()
+    for index in range(most + 8):
+        (root / f"{index:02d}.bin").write_bytes(index.to_bytes(2, "big") * (size // 2))
+    listed = taken = 0
+    pending: list[int] = []  # files listed but not yet admitted, at each admission
+    take_all, take = checkin._take_all, checkin._take
+
+    def listing(run: Any, entries: Iterable[Found]) -> None:
+        def counted() -> Iterator[Found]:
+            nonlocal listed
+            for entry in entries:
+                listed += entry.kind == "file"
+                yield entry
+
+        take_all(run, counted())
+
+    def admitting(run: Any, entry: Found, staging: Any) -> None:
+        nonlocal taken
+        pending.append(listed - taken)
+        taken += entry.kind == "file"
+        take(run, entry, staging)
+
+    monkeypatch.setattr(checkin, "_take_all", listing)
+    monkeypatch.setattr(checkin, "_take", admitting)
+    with test_vault.open() as vault:
+        receipt = vault.check_in([root], collection="leak")
+    assert sum(1 for item in receipt.items if item.outcome == "new") == most + 8
+    assert max(pending) == most

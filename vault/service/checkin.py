@@ -59,7 +59,10 @@ KEEP_BATCH = 32 * 1024 * 1024
 SEND_BATCH = 32  # samples handed to the detection pool at once: one wake-up for many items
 # Files staged at once: OpenSSL hashes and seals without the GIL, so two keep both cores busy.
 STAGERS = 2
-AHEAD = 4  # files staged ahead of the one being admitted; bounds the taps held in memory
+# Files staged ahead of the one being admitted, so a stager never waits on a small file's
+# detection; the bytes their taps may hold bound how far ahead large files go.
+AHEAD = 16
+AHEAD_BYTES = 8 * 1024 * 1024
 
 SKIP_REASONS = {
     "symlink": "symbolic link: recorded, not followed",
@@ -245,6 +248,7 @@ def _take_all(run: _Run, entries: Iterable[Found]) -> None:
         return stop.is_set() or run.cancelled()
 
     ahead: deque[tuple[Found, Future[_Staging | str] | None]] = deque()
+    held = 0  # bytes the taps of the files ahead may hold
     with ThreadPoolExecutor(STAGERS, thread_name_prefix="stage") as stagers:
         try:
             for entry in entries:
@@ -256,8 +260,11 @@ def _take_all(run: _Run, entries: Iterable[Found]) -> None:
                     else None
                 )
                 ahead.append((entry, staging))
-                if len(ahead) > AHEAD:
-                    _take(run, *ahead.popleft())
+                held += _tapped(entry)
+                while len(ahead) > AHEAD or (len(ahead) > 1 and held > AHEAD_BYTES):
+                    taken = ahead.popleft()
+                    held -= _tapped(taken[0])
+                    _take(run, *taken)
             while ahead:
                 _take(run, *ahead.popleft())
         finally:
@@ -265,6 +272,11 @@ def _take_all(run: _Run, entries: Iterable[Found]) -> None:
             for _, staging in ahead:
                 if staging is not None and isinstance(done := _quietly(staging), _Staging):
                     run.ctx.store.discard([done.staged])
+
+
+def _tapped(entry: Found) -> int:
+    """At most what staging `entry` leaves in memory until it is admitted: its tap's samples."""
+    return min(entry.size, MAX_HEAD + MAX_TAIL) if entry.kind == "file" else 0
 
 
 def _quietly(staging: Future[_Staging | str]) -> _Staging | str | None:
