@@ -59,8 +59,8 @@ KEEP_BATCH = 32 * 1024 * 1024
 SEND_BATCH = 32  # samples handed to the detection pool at once: one wake-up for many items
 # Files staged at once: OpenSSL hashes and seals without the GIL, so two keep both cores busy.
 STAGERS = 2
-# Files staged ahead of the one being admitted, so a stager never waits on a small file's
-# detection; the bytes their taps may hold bound how far ahead large files go.
+# Files staged ahead of the one being admitted, so the stagers keep working while this thread
+# admits small files; the head and tail samples their taps hold bound how far large files go.
 AHEAD = 16
 AHEAD_BYTES = 8 * 1024 * 1024
 
@@ -275,7 +275,10 @@ def _take_all(run: _Run, entries: Iterable[Found]) -> None:
 
 
 def _tapped(entry: Found) -> int:
-    """At most what staging `entry` leaves in memory until it is admitted: its tap's samples."""
+    """What the byte bound counts for `entry`: the head and tail its tap holds until admitted.
+
+    A small item is also kept whole (at most `KEEP_ITEM`); `AHEAD` bounds how many are held.
+    """
     return min(entry.size, MAX_HEAD + MAX_TAIL) if entry.kind == "file" else 0
 
 
