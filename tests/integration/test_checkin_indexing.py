@@ -132,3 +132,31 @@ def test_every_catalog_transaction_of_a_run_holds_the_writers_lock(
         event.remove(Engine, "begin", on_begin)
     assert {name.split("_")[0] for name, _ in begun} == {"MainThread", "index"}
     assert all(held for _, held in begun), begun
+
+
+def test_the_index_is_written_with_a_large_cache_and_merged_sixteen_segments_at_a_time(
+    test_vault: TestVault, tmp_path: Path
+) -> None:
+    """Both settings halve what writing the index costs; the merge setting stays with the index."""
+    written: list[tuple[Engine, str]] = []
+
+    def on_execute(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if threading.current_thread().name.startswith("index"):
+            written.append((conn.engine, statement))
+
+    root = _folder(tmp_path)
+    event.listen(Engine, "before_cursor_execute", on_execute)
+    try:
+        with test_vault.open() as vault:
+            vault.check_in([root], collection="leak")
+            engine = written[0][0]
+            with engine.connect() as conn:
+                stored = conn.exec_driver_sql(
+                    "SELECT v FROM document_text_config WHERE k = 'automerge'"
+                ).scalar()
+            assert vault.search(WORDS[3])
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_execute)
+    statements = [statement for _, statement in written]
+    assert f"PRAGMA cache_size = -{indexing.WRITE_CACHE_KIB}" in statements
+    assert stored == indexing.AUTOMERGE == 16

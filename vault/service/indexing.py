@@ -28,6 +28,16 @@ from vault.service.context import Context, OpenCollection
 
 DKIM_SETTING = "dkim_keys"
 GROUP = 2048  # documents whose text is written in one transaction, at the least
+# The page cache of the connection writing a group (SQLite's default is 2 MiB). SQLCipher
+# decrypts and authenticates a page each time it is read into the cache, and FTS5 reads the
+# pages it is building and merging again and again: 64 MiB keeps them in memory for the length
+# of the write, and halves its CPU with the merge setting below. It is held only while a group is
+# written: each write opens a connection of its own.
+WRITE_CACHE_KIB = 64 * 1024
+# FTS5 merges index segments once this many pile up on a level (its default is 4): each word's
+# postings are rewritten fewer times as the index grows. Searches at 100,000 documents measured
+# the same either way: they spend their time in the postings, not in finding them.
+AUTOMERGE = 16
 
 TextRow = tuple[str, str, str]  # document_text: oid, name, body
 StatusRow = tuple[str, str, str, str]  # document: index_error, dkim, dkim_detail; its oid
@@ -147,6 +157,12 @@ class IndexWriter:
             return
         # One statement each for the whole group: row-by-row updates cost more than the index.
         with self.lock, group[0].opened.catalog.begin() as conn:
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            # Stored in the index itself, so a catalog made before it was set takes it too.
+            conn.exec_driver_sql(
+                "INSERT INTO document_text (document_text, rank) VALUES ('automerge', ?)",
+                (AUTOMERGE,),
+            )
             conn.exec_driver_sql(
                 "INSERT INTO document_text (oid, name, body) VALUES (?, ?, ?)", texts
             )
