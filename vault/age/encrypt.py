@@ -76,10 +76,11 @@ class Encryptor:
         """
         if not recipients:
             raise ValueError("no recipients")
-        file_key = os.urandom(FILE_KEY_SIZE)
+        # One call for both: each is a system call, and small objects are made by the thousand.
+        fresh = os.urandom(FILE_KEY_SIZE + NONCE_SIZE)
+        file_key, nonce = fresh[:FILE_KEY_SIZE], fresh[FILE_KEY_SIZE:]
         stanzas = [stanza for r in recipients for stanza in r.wrap(file_key)]
         _check_stanzas(stanzas)
-        nonce = os.urandom(NONCE_SIZE)
         self._dst = dst
         self._in_place = _lender(dst)
         self._cipher = StreamCipher(payload_key(file_key, nonce))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import itertools
 import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +75,11 @@ class ObjectStore:
     def __init__(self, vault_dir: Path) -> None:
         self.objects = vault_dir / "objects"
         self.tmp = vault_dir / "tmp"
+        # Staged files are named by this store's random prefix and a count: unique within it
+        # without a call for randomness per file (each system call is a hand-off of the GIL),
+        # and across processes by the prefix; O_EXCL refuses a clash all the same.
+        self._tmp_prefix = secrets.token_hex(8)
+        self._tmp_count = itertools.count()
 
     def path(self, oid: str) -> Path:
         """Where an object lives (whether or not it exists)."""
@@ -106,7 +112,7 @@ class ObjectStore:
             Cancelled: `cancelled` returned True.
             OSError: reading the input or writing the temp file failed (temp file removed).
         """
-        tmp = self.tmp / f"{secrets.token_hex(16)}.obj"
+        tmp = self.tmp / f"{self._tmp_prefix}-{next(self._tmp_count)}.obj"
         sha = hashlib.sha256()
         size = 0
         try:
