@@ -49,7 +49,10 @@ from vault.service.indexing import NewDocument
 from vault.service.receipt import ItemResult, Outcome, Progress, Receipt
 from vault.store.objects import Staged
 
-BATCH_FILES = 512
+# A batch is as many files as the index writes in one group (`indexing.GROUP`): each commit then
+# hands the writer a whole group, and waits for its catalog less often than with smaller
+# batches (512: 33.2-34.0 s for (b), 2,048: 29.7-32.5 s, 4,096: 33.3-35.9 s and 80 MiB more).
+BATCH_FILES = 2048
 BATCH_BYTES = 256 * 1024 * 1024
 IN_FLIGHT = 128  # detections awaited at most; bounds the samples held in memory
 # Small items are kept whole in memory until their batch is indexed, so containers among them
