@@ -137,7 +137,7 @@ def test_every_catalog_transaction_of_a_run_holds_the_writers_lock(
 def test_the_index_is_written_with_a_large_cache_and_merged_sixteen_segments_at_a_time(
     test_vault: TestVault, tmp_path: Path
 ) -> None:
-    """Both settings halve what writing the index costs; the merge setting stays with the index."""
+    """The writer's connection sets the large cache; the merge setting is stored in the index."""
     written: list[tuple[Engine, str]] = []
 
     def on_execute(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
